@@ -1,0 +1,120 @@
+"""python -m loaders {refresh,sample,status,import} — see README "Loaders"."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+import settings
+from loaders import feeds
+from loaders.store import RunRecord
+
+FAILED = {"failed", "rejected"}
+
+
+class RedactingFilter(logging.Filter):
+    def __init__(self, key: str):
+        super().__init__()
+        self.key = key
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.key:
+            record.msg = settings.redact(record.getMessage(), self.key)
+            record.args = ()
+        return True
+
+
+def _setup_logging(verbose: bool, key: str) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(RedactingFilter(key))
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, handlers=[handler], force=True)
+    logging.getLogger("urllib3").setLevel(logging.WARNING)  # its debug lines carry URLs
+
+
+def _line(r: RunRecord) -> str:
+    detail = f"{r.rows_loaded} rows loaded, {r.rows_quarantined} quarantined"
+    if r.as_of:
+        detail += f", as of {r.as_of}"
+    text = f"{r.feed}: {r.outcome}"
+    if r.outcome in ("ok", "unchanged"):
+        text += f" ({r.source}; {detail})"
+    if r.api_code and r.outcome not in ("ok", "unchanged"):
+        text += f" [{r.api_code}]"
+    if r.message and r.outcome not in ("ok",):
+        text += f" — {r.message}"
+    return text
+
+
+def _report(records: list[RunRecord]) -> int:
+    for r in records:
+        print(_line(r))
+    return 1 if any(r.outcome in FAILED for r in records) else 0
+
+
+def cmd_refresh(args, cfg) -> int:
+    names = args.feeds or list(feeds.FEEDS)
+    unknown = [n for n in names if n not in feeds.FEEDS]
+    if unknown:
+        print(f"unknown feed(s): {', '.join(unknown)}; known: {', '.join(feeds.FEEDS)}", file=sys.stderr)
+        return 2
+    return _report([feeds.refresh(feeds.FEEDS[n], cfg) for n in names])
+
+
+def cmd_sample(args, cfg) -> int:
+    feeds.ensure_sample(cfg)
+    return _report([feeds.refresh(feeds.FEEDS[n], cfg, use_sample=True) for n in feeds.SAMPLE_FEEDS])
+
+
+def cmd_import(args, cfg) -> int:
+    feed = feeds.FEEDS.get(args.feed)
+    if feed is None or feed.kind != "seoul":
+        importable = [f.name for f in feeds.FEEDS.values() if f.kind == "seoul"]
+        print(f"cannot import into {args.feed!r}; importable feeds: {', '.join(importable)}", file=sys.stderr)
+        return 2
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"no such file: {path}", file=sys.stderr)
+        return 2
+    return _report([feeds.import_file(feed, cfg, path)])
+
+
+def cmd_status(args, cfg) -> int:
+    import queries  # the read side answers status, so the CLI and the Data page agree
+
+    frame = queries.run("feed_status")
+    if frame.empty:
+        print("nothing loaded yet: run `python -m loaders sample` or `python -m loaders refresh`")
+        return 1
+    cols = ["feed", "state", "last_success", "as_of", "row_count", "is_sample", "last_outcome", "last_message"]
+    print(frame[cols].to_string(index=False))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m loaders", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log each request (never the key)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("refresh", help="live when SEOUL_API_KEY is set, otherwise the bundled sample")
+    p.add_argument("feeds", nargs="*", help=f"feeds to refresh (default: all of {', '.join(feeds.FEEDS)})")
+    p.set_defaults(func=cmd_refresh)
+    sub.add_parser("sample", help="rebuild everything from the bundled sample").set_defaults(func=cmd_sample)
+    sub.add_parser("status", help="per feed: state, last success, as-of, rows").set_defaults(func=cmd_status)
+    p = sub.add_parser("import", help="load a local file (wire-format JSON/XML, or CSV)")
+    p.add_argument("feed")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_import)
+    args = parser.parse_args(argv)
+    try:
+        cfg = settings.get()
+    except settings.SettingError as e:
+        print(f"setting error: {e}", file=sys.stderr)
+        return 2
+    _setup_logging(args.verbose, cfg.api_key)
+    return args.func(args, cfg)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

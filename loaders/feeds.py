@@ -1,0 +1,94 @@
+"""The feeds this project loads, and how each one is fetched live, from the sample or a file."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from loaders import boundaries, prices, reference, runner, sample
+from loaders.envelope import Outcome, parse
+from loaders.runner import RunContext
+from loaders.seoul_api import FetchError, FetchResult, SeoulApi
+
+
+@dataclass(frozen=True)
+class Feed:
+    name: str
+    kind: str  # seoul: Seoul Open API; reference: files in data/; url: a configured URL
+    transform: Callable
+    service: str | None = None
+    fetch_live: Callable | None = None
+
+
+FEEDS: dict[str, Feed] = {
+    "reference": Feed("reference", "reference", reference.transform),
+    "prices": Feed("prices", "seoul", prices.transform, prices.SERVICE, prices.fetch),
+    "boundaries": Feed("boundaries", "url", boundaries.transform),
+}
+SAMPLE_FEEDS = ("reference", "prices")  # what `sample` builds; boundaries need the network
+
+
+def ensure_sample(cfg) -> Path:
+    return sample.generate(cfg.data_dir, date.fromisoformat(cfg.sample_end_date), cfg.sample_weeks)
+
+
+def refresh(feed: Feed, cfg, *, use_sample: bool | None = None):
+    """Run one feed: live when an API key is set, otherwise from the bundled sample."""
+    if use_sample is None:
+        use_sample = not cfg.api_key
+    if feed.kind == "reference":
+        ctx = RunContext(cfg, cfg.data_dir, "bundled", is_sample=False)
+        return runner.run(feed.name, ctx, reference.fetch, feed.transform)
+    if feed.kind == "url":
+        ctx = RunContext(cfg, cfg.data_dir, "live", is_sample=False)
+        return runner.run(feed.name, ctx, lambda: boundaries.fetch(cfg), feed.transform)
+    if use_sample:
+        ensure_sample(cfg)
+        api = SeoulApi(cfg, session=sample.session(cfg.data_dir), key=sample.KEY, base_url=sample.BASE_URL)
+        ctx = RunContext(cfg, cfg.data_dir, "sample", is_sample=True)
+    else:
+        api = SeoulApi(cfg)
+        ctx = RunContext(cfg, cfg.data_dir, "live", is_sample=False)
+    return runner.run(feed.name, ctx, lambda: feed.fetch_live(api), feed.transform)
+
+
+def read_file_rows(feed: Feed, path: Path) -> FetchResult:
+    """Rows from a local file in the feed's wire format (JSON or XML envelope, or a JSON list of
+    records) or CSV with the wire field names as headers (UTF-8, UTF-8 with BOM, or CP949)."""
+    raw = path.read_bytes()
+    if path.suffix.lower() == ".csv":
+        for encoding in ("utf-8-sig", "cp949"):
+            try:
+                text = raw.decode(encoding)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            raise FetchError(Outcome.PERMANENT, f"{path.name}: neither UTF-8 nor CP949 text")
+        rows = list(csv.DictReader(io.StringIO(text)))
+        return FetchResult(feed.name, "INFO-000", "", len(rows), rows)
+    stripped = raw.lstrip(b"\xef\xbb\xbf").lstrip()
+    if stripped.startswith(b"["):
+        rows = json.loads(stripped)
+        return FetchResult(feed.name, "INFO-000", "", len(rows), rows)
+    try:
+        env = parse(raw, feed.service or feed.name)
+    except ValueError as e:
+        raise FetchError(Outcome.PERMANENT, f"{path.name}: {e}") from None
+    if env.outcome not in (Outcome.OK, Outcome.NO_DATA):
+        raise FetchError(env.outcome, f"{path.name}: the file holds result {env.code}", env.code)
+    if env.total is not None and env.total != len(env.rows) and env.outcome is Outcome.OK:
+        raise FetchError(
+            Outcome.UNKNOWN, f"{path.name}: list_total_count is {env.total} but the file holds {len(env.rows)} rows"
+        )
+    return FetchResult(feed.name, env.code, env.message, len(env.rows), env.rows)
+
+
+def import_file(feed: Feed, cfg, path: Path):
+    ctx = RunContext(cfg, cfg.data_dir, f"file:{path.name}", is_sample=False)
+    return runner.run(feed.name, ctx, lambda: read_file_rows(feed, path), feed.transform)

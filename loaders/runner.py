@@ -1,0 +1,116 @@
+"""One loader run: fetch, validate against the feed's contract, quarantine, publish, record.
+
+Every run, whatever happens, appends a run record. Nothing is published unless the whole snapshot
+arrived and passed validation, so the last good version keeps serving after any failure.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+import settings
+from loaders import store
+from loaders.envelope import Outcome
+from loaders.seoul_api import FetchError, FetchResult, IncompleteSnapshot
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Transformed:
+    tables: list[store.Table]
+    rejected: pd.DataFrame
+    received: int
+    as_of: str | None = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def invalid_share(self) -> float:
+        return len(self.rejected) / self.received if self.received else 0.0
+
+
+@dataclass
+class RunContext:
+    cfg: object
+    data_dir: Path
+    source: str  # live | sample | file:<name>
+    is_sample: bool
+
+
+class Rejected(Exception):
+    """The data arrived but must not be published (too many invalid rows, a broken invariant)."""
+
+
+def run(
+    feed: str,
+    ctx: RunContext,
+    fetch: Callable[[], FetchResult],
+    transform: Callable[[list[dict], RunContext], Transformed],
+) -> store.RunRecord:
+    record = store.RunRecord(feed=feed, source=ctx.source, run_id=store.new_run_id(feed))
+    record.started_at = store.now_utc().isoformat(timespec="milliseconds")
+    try:
+        with store.feed_lock(ctx.data_dir, feed):
+            _run_locked(feed, ctx, fetch, transform, record)
+    except store.FeedBusy as e:
+        record.outcome, record.message = "skipped", str(e)
+    except FetchError as e:
+        record.outcome = "rejected" if isinstance(e, IncompleteSnapshot) else "failed"
+        record.api_code = record.api_code or e.code
+        record.message = e.reason
+        record.extra["failure_kind"] = e.outcome.value
+    except Rejected as e:
+        record.outcome, record.message = "rejected", str(e)
+    except Exception as e:  # the run log must say what happened, whatever it was
+        log.exception("unexpected failure in %s", feed)
+        record.outcome, record.message = "failed", f"{type(e).__name__}: {e}"
+        record.extra["failure_kind"] = Outcome.UNKNOWN.value
+    record.message = settings.redact(record.message, ctx.cfg.api_key)
+    record.finished_at = store.now_utc().isoformat(timespec="milliseconds")
+    store.append_run(ctx.data_dir, record)
+    return record
+
+
+def _run_locked(feed, ctx, fetch, transform, record: store.RunRecord) -> None:
+    fetched = fetch()
+    record.api_code = fetched.code
+    record.rows_received = len(fetched.rows)
+    record.extra["requests"] = fetched.requests
+    if fetched.outcome is Outcome.NO_DATA or not fetched.rows:
+        record.outcome = "no_data"
+        record.message = "the source answered with no rows; the serving data is unchanged"
+        return
+    result = transform(fetched.rows, ctx)
+    record.rows_quarantined = len(result.rejected)
+    record.as_of = result.as_of
+    record.extra.update(result.extra)
+    store.write_quarantine(ctx.data_dir, feed, record.run_id, result.rejected)
+    limit = ctx.cfg.max_invalid_share
+    if result.invalid_share > limit:
+        raise Rejected(
+            f"{len(result.rejected)} of {result.received} rows failed validation "
+            f"({result.invalid_share:.0%} > MAYOR_MAX_INVALID_SHARE {limit:.0%}); "
+            "see the quarantine for reasons"
+        )
+    if not any(len(t.frame) for t in result.tables):
+        raise Rejected("no row passed validation")
+    version = store.publish(
+        ctx.data_dir,
+        feed,
+        result.tables,
+        run_id=record.run_id,
+        as_of=result.as_of,
+        is_sample=ctx.is_sample,
+        source=ctx.source,
+        keep_versions=ctx.cfg.keep_versions,
+    )
+    record.rows_loaded = sum(len(t.frame) for t in result.tables)
+    record.version = version
+    record.outcome = "ok" if version else "unchanged"
+    if not version:
+        record.message = "identical to the serving version; nothing republished"

@@ -1,0 +1,61 @@
+"""The one door for reads: `run(name, **params)` executes `queries/<name>.sql` with bound
+parameters and returns a DataFrame. Knows nothing of Streamlit (ui/data.py caches on top)."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from queries import warehouse
+
+SQL_DIR = Path(__file__).resolve().parent
+_PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+class QueryError(Exception):
+    """A named query could not run; the message is short and safe to show."""
+
+
+def names() -> list[str]:
+    return sorted(p.stem for p in SQL_DIR.glob("*.sql"))
+
+
+@cache
+def sql_text(name: str) -> str:
+    path = SQL_DIR / f"{name}.sql"
+    if not re.fullmatch(r"[a-z0-9_]+", name) or not path.is_file():
+        raise QueryError(f"no query named {name!r}")
+    return path.read_text("utf-8")
+
+
+def parameters(name: str) -> set[str]:
+    return set(_PARAM.findall(sql_text(name)))
+
+
+def grain(name: str) -> str:
+    """The first-line comment of the query: what one row is."""
+    first = sql_text(name).splitlines()[0]
+    return first.removeprefix("--").strip()
+
+
+def run(name: str, **params) -> pd.DataFrame:
+    sql = sql_text(name)
+    expected = parameters(name)
+    if set(params) != expected:
+        raise QueryError(f"{name} takes {sorted(expected)}, got {sorted(params)}")
+    cur = warehouse.shared().cursor()
+    try:
+        return cur.execute(sql, params or None).df()
+    except duckdb.Error as e:
+        raise QueryError(f"{name}: {str(e).splitlines()[0][:300]}") from None
+    finally:
+        cur.close()
+
+
+def signature() -> tuple:
+    """Changes when published data or the run log changes; use it to key caches."""
+    return warehouse.shared().current_signature()

@@ -1,0 +1,204 @@
+"""The read side of the warehouse: one in-memory DuckDB that attaches each feed's serving version
+read-only, plus the run log, quarantine and data dictionary, then locks itself down.
+
+Writers never touch a file a reader has open (see loaders/store.py), so any number of app
+processes, on one machine or several sharing the data directory, read while a loader publishes.
+A reader notices a new version by its pointer and builds a fresh instance; queries already
+running finish on the old one.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import tomllib
+from functools import cache
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+import datadir
+import settings
+
+QUARANTINE_FILES_PER_FEED = 20  # the newest runs' rejects; older files stay on disk
+
+
+@cache
+def dictionary() -> dict:
+    with open(settings.PROJECT_DIR / "data" / "dictionary.toml", "rb") as f:
+        return tomllib.load(f)
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _empty_table_sql(table: str) -> str:
+    cols = dictionary()["tables"][table]["columns"]
+    return f"CREATE TABLE {_quote(table)} ({', '.join(f'{_quote(c)} {t}' for c, (t, _m) in cols.items())})"
+
+
+def signature(data_dir: Path) -> tuple:
+    """Changes whenever something a reader shows has changed on disk."""
+    parts = []
+    for feed, pointer in sorted(datadir.published_feeds(data_dir).items()):
+        parts.append((feed, pointer["version"]))
+    runs = datadir.runs_log_path(data_dir)
+    try:
+        st = runs.stat()
+        parts.append(("runs", st.st_size, st.st_mtime_ns))
+    except OSError:
+        pass
+    return tuple(parts)
+
+
+def build(data_dir: Path, memory_limit: str = "1GB") -> duckdb.DuckDBPyConnection:
+    """A fresh read-only view of everything published, with file access and settings locked."""
+    con = duckdb.connect(":memory:", config={"python_enable_replacements": False})
+    con.execute(f"SET memory_limit = '{memory_limit}'")
+    published = datadir.published_feeds(data_dir)
+    present: set[str] = set()
+    for feed, pointer in published.items():
+        path = datadir.feed_dir(data_dir, feed) / pointer["file"]
+        alias = _quote(f"feed_{feed}")
+        con.execute(f"ATTACH '{str(path).replace(chr(39), chr(39) * 2)}' AS {alias} (READ_ONLY)")
+        for table in pointer["rows"]:
+            con.execute(f"CREATE VIEW {_quote(table)} AS SELECT * FROM {alias}.main.{_quote(table)}")
+            present.add(table)
+    for table in dictionary()["tables"]:
+        if table not in present and table not in ("datasets", "load_runs", "quarantine"):
+            con.execute(_empty_table_sql(table))
+
+    con.execute(_empty_table_sql("datasets"))
+    for feed, p in published.items():
+        con.execute(
+            "INSERT INTO datasets VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [feed, p["version"], p["published_at"], p.get("as_of"), p["is_sample"], p["source"], sum(p["rows"].values())],
+        )
+    _load_runs(con, data_dir)
+    _load_quarantine(con, data_dir)
+    _load_catalog(con)
+    # Last: after this, SQL can neither reach files nor change these settings (stack-notes.md).
+    con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
+    return con
+
+
+def _load_runs(con, data_dir: Path) -> None:
+    con.execute(_empty_table_sql("load_runs"))
+    path = datadir.runs_log_path(data_dir)
+    if not path.is_file() or path.stat().st_size == 0:
+        return
+    cols = dictionary()["tables"]["load_runs"]["columns"]
+    spec = ", ".join(f"'{c}': 'VARCHAR'" for c in cols)
+    casts = ", ".join(f"TRY_CAST({_quote(c)} AS {t})" for c, (t, _m) in cols.items())
+    con.execute(
+        f"INSERT INTO load_runs SELECT {casts} FROM read_json(?, format='newline_delimited', "
+        f"columns={{{spec}}}, ignore_errors=true)",
+        [str(path)],
+    )
+
+
+def _load_quarantine(con, data_dir: Path) -> None:
+    con.execute(_empty_table_sql("quarantine"))
+    root = datadir.quarantine_dir(data_dir)
+    files = []
+    if root.is_dir():
+        for feed_dir in root.iterdir():
+            newest = sorted(feed_dir.glob("*.parquet"), reverse=True)[:QUARANTINE_FILES_PER_FEED]
+            files += [str(f) for f in newest]
+    if files:
+        con.execute(
+            "INSERT INTO quarantine SELECT run_id, feed, row_number, reason, record FROM read_parquet(?)",
+            [files],
+        )
+
+
+def _load_catalog(con) -> None:
+    d = dictionary()
+    feeds = pd.DataFrame(
+        [
+            {
+                "feed": name,
+                "title_ko": f["title_ko"],
+                "title_en": f["title_en"],
+                "service": f["service"],
+                "source": f["source"],
+                "licence": f["licence"],
+                "cadence_s": _cadence(f["cadence_setting"]),
+                "tables": ", ".join(f["tables"]),
+            }
+            for name, f in d["feeds"].items()
+        ]
+    )
+    columns = pd.DataFrame(
+        [
+            {"table_name": t, "grain": spec["grain"], "column_name": c, "column_type": ty, "meaning": m}
+            for t, spec in d["tables"].items()
+            for c, (ty, m) in spec["columns"].items()
+        ]
+    )
+    for name, frame in (("catalog_feeds", feeds), ("catalog_columns", columns)):
+        con.register("_frame", frame)
+        con.execute(f"CREATE TABLE {name} AS SELECT * FROM _frame")
+        con.unregister("_frame")
+
+
+def _cadence(env: str) -> int | None:
+    if not env:
+        return None
+    cfg = settings.get()
+    setting = next(s for s in settings.SETTINGS if s.env == env)
+    return int(getattr(cfg, setting.name))
+
+
+class Warehouse:
+    """Shared by every thread of a process; hand each query its own cursor."""
+
+    def __init__(self, data_dir: Path, check_every_s: float = 2.0):
+        self.data_dir = data_dir
+        self.check_every_s = check_every_s
+        self._lock = threading.Lock()
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._signature: tuple | None = None
+        self._checked_at = 0.0
+
+    def current_signature(self) -> tuple:
+        with self._lock:
+            self._refresh_locked()
+            return self._signature
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        with self._lock:
+            self._refresh_locked()
+            return self._con.cursor()
+
+    def _refresh_locked(self) -> None:
+        now = time.monotonic()
+        if self._con is not None and now - self._checked_at < self.check_every_s:
+            return
+        self._checked_at = now
+        sig = signature(self.data_dir)
+        if self._con is None or sig != self._signature:
+            # The old instance is not closed: queries running on it finish, then it is freed.
+            self._con = build(self.data_dir)
+            self._signature = sig
+
+
+_warehouses: dict[Path, Warehouse] = {}
+_registry_lock = threading.Lock()
+
+
+def shared(data_dir: Path | None = None) -> Warehouse:
+    cfg = settings.get()
+    data_dir = data_dir or cfg.data_dir
+    with _registry_lock:
+        if data_dir not in _warehouses:
+            _warehouses[data_dir] = Warehouse(data_dir, cfg.snapshot_check_s)
+        return _warehouses[data_dir]
+
+
+def pointer_summary(data_dir: Path) -> str:
+    return json.dumps({f: p["version"] for f, p in datadir.published_feeds(data_dir).items()})

@@ -1,0 +1,230 @@
+"""Every setting in one table: name, environment variable, default and help.
+
+Settings are read from the environment each time `get()` is called, so tests and the
+loader CLI see changes without a restart. The API key may also come from
+`.streamlit/secrets.toml`; it is never printed, logged or shown (see `redact`).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
+
+PROJECT_DIR = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    env: str
+    default: str
+    help: str
+    kind: type = str
+    secret: bool = False
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "data_dir",
+        "MAYOR_DATA_DIR",
+        "var",
+        "Where published snapshots, the run log, quarantine and the sample live. Relative paths "
+        "are taken from the project folder. Several app processes may share one data directory.",
+    ),
+    Setting(
+        "api_base_url",
+        "SEOUL_API_BASE_URL",
+        "http://openapi.seoul.go.kr:8088",
+        "Base URL of Seoul's Open API. Point it at a local server to test loaders.",
+    ),
+    Setting(
+        "api_key",
+        "SEOUL_API_KEY",
+        "",
+        "Seoul Open API key (also read from `.streamlit/secrets.toml`). Empty: loaders read the "
+        "bundled sample and every page says so.",
+        secret=True,
+    ),
+    Setting(
+        "connect_timeout_s",
+        "MAYOR_CONNECT_TIMEOUT_S",
+        "5",
+        "Seconds to wait for a connection to the API.",
+        float,
+    ),
+    Setting(
+        "read_timeout_s",
+        "MAYOR_READ_TIMEOUT_S",
+        "20",
+        "Seconds to wait for the next bytes of an answer before giving up on that request.",
+        float,
+    ),
+    Setting(
+        "request_deadline_s",
+        "MAYOR_REQUEST_DEADLINE_S",
+        "60",
+        "Overall seconds for one request including its whole body; stops a server that drips bytes.",
+        float,
+    ),
+    Setting(
+        "fetch_deadline_s",
+        "MAYOR_FETCH_DEADLINE_S",
+        "900",
+        "Overall seconds for one feed fetch: every page and every retry.",
+        float,
+    ),
+    Setting(
+        "max_body_bytes",
+        "MAYOR_MAX_BODY_BYTES",
+        "20000000",
+        "Largest answer body accepted from the API, in bytes.",
+        int,
+    ),
+    Setting(
+        "retry_attempts",
+        "MAYOR_RETRY_ATTEMPTS",
+        "4",
+        "Attempts per request for transient failures (server errors, timeouts, ERROR-500/600/601).",
+        int,
+    ),
+    Setting(
+        "retry_backoff_max_s",
+        "MAYOR_RETRY_BACKOFF_MAX_S",
+        "30",
+        "Longest wait between two retries, in seconds (exponential backoff with jitter up to this).",
+        float,
+    ),
+    Setting(
+        "retry_after_cap_s",
+        "MAYOR_RETRY_AFTER_CAP_S",
+        "60",
+        "A server's Retry-After is honoured up to this many seconds.",
+        float,
+    ),
+    Setting(
+        "max_invalid_share",
+        "MAYOR_MAX_INVALID_SHARE",
+        "0.2",
+        "A load whose share of rows failing validation is above this is rejected whole "
+        "(the rows still go to quarantine) and the last good data keeps serving.",
+        float,
+    ),
+    Setting(
+        "keep_versions",
+        "MAYOR_KEEP_VERSIONS",
+        "3",
+        "Published versions kept per feed, newest first, so readers of older versions finish safely.",
+        int,
+    ),
+    Setting(
+        "snapshot_check_s",
+        "MAYOR_SNAPSHOT_CHECK_S",
+        "2",
+        "How often, at most, a reader looks for a newly published version, in seconds.",
+        float,
+    ),
+    Setting(
+        "cadence_prices_s",
+        "MAYOR_CADENCE_PRICES_S",
+        "86400",
+        "Refresh cadence of the prices feed, in seconds (the markets are surveyed twice a week).",
+        int,
+    ),
+    Setting(
+        "cadence_boundaries_s",
+        "MAYOR_CADENCE_BOUNDARIES_S",
+        "2592000",
+        "Refresh cadence of the district boundaries, in seconds.",
+        int,
+    ),
+    Setting(
+        "boundaries_url",
+        "MAYOR_BOUNDARIES_URL",
+        "https://raw.githubusercontent.com/southkorea/seoul-maps/master/juso/2015/json/"
+        "seoul_municipalities_geo_simple.json",
+        "GeoJSON of the 25 district boundaries, fetched by `python -m loaders refresh boundaries`. "
+        "Without it, district views draw a tile-grid map.",
+    ),
+    Setting(
+        "sample_end_date",
+        "MAYOR_SAMPLE_END_DATE",
+        "2026-11-19",
+        "Last survey date in the bundled sample (the sample is deterministic, not dated by today).",
+    ),
+    Setting(
+        "sample_weeks",
+        "MAYOR_SAMPLE_WEEKS",
+        "64",
+        "Weeks of price history in the bundled sample.",
+        int,
+    ),
+    Setting(
+        "cache_ttl_s",
+        "MAYOR_CACHE_TTL_S",
+        "60",
+        "Seconds a page keeps a query result before asking the warehouse again.",
+        int,
+    ),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def _secrets_file_value(env: str) -> str:
+    path = PROJECT_DIR / ".streamlit" / "secrets.toml"
+    try:
+        with path.open("rb") as f:
+            value = tomllib.load(f).get(env, "")
+    except (OSError, tomllib.TOMLDecodeError):
+        return ""
+    return str(value)
+
+
+def _raw(setting: Setting) -> str:
+    value = os.environ.get(setting.env)
+    if value is None and setting.secret:
+        value = _secrets_file_value(setting.env)
+    return setting.default if value in (None, "") else value
+
+
+class SettingError(ValueError):
+    """A setting has a value that cannot be used; the message names the variable."""
+
+
+def get() -> SimpleNamespace:
+    values = {}
+    for s in SETTINGS:
+        raw = _raw(s)
+        try:
+            values[s.name] = s.kind(raw)
+        except ValueError:
+            raise SettingError(f"{s.env}={raw!r} is not a valid {s.kind.__name__}") from None
+    data_dir = Path(values["data_dir"])
+    values["data_dir"] = data_dir if data_dir.is_absolute() else PROJECT_DIR / data_dir
+    values["api_base_url"] = values["api_base_url"].rstrip("/")
+    return SimpleNamespace(**values)
+
+
+def help_for(name: str) -> Setting:
+    return _BY_NAME[name]
+
+
+def redact(text: str, key: str | None = None) -> str:
+    """Replace the API key wherever it appears (it is part of every request URL)."""
+    key = get().api_key if key is None else key
+    return text.replace(key, "***") if key else text
+
+
+def markdown_table() -> str:
+    rows = ["| variable | default | what it does |", "|---|---|---|"]
+    for s in SETTINGS:
+        default = "(empty)" if s.secret or not s.default else f"`{s.default}`"
+        rows.append(f"| `{s.env}` | {default} | {s.help} |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(markdown_table())
