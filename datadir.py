@@ -1,10 +1,10 @@
 """Layout of the data directory, shared by the writer (loaders) and the readers (queries).
 
-    <data_dir>/snapshots/<feed>/<version>.duckdb   immutable published versions
-    <data_dir>/snapshots/<feed>/current.json       pointer to the serving version (atomic rename)
-    <data_dir>/ops/runs.jsonl                      one line per loader run (append-only)
-    <data_dir>/ops/quarantine/<feed>/<run>.parquet rows that failed validation, with the reason
-    <data_dir>/sample/<SERVICE>.json               the bundled sample, in wire format
+<data_dir>/snapshots/<feed>/<version>.duckdb   immutable published versions
+<data_dir>/snapshots/<feed>/current.json       pointer to the serving version (atomic rename)
+<data_dir>/ops/runs.jsonl                      one line per loader run (append-only)
+<data_dir>/ops/quarantine/<feed>/<run>.parquet rows that failed validation, with the reason
+<data_dir>/sample/<SERVICE>.json               the bundled sample, in wire format
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
+import datadir
 import settings
 from loaders import feeds
 from loaders.store import RunRecord
@@ -64,6 +65,9 @@ def cmd_refresh(args, cfg) -> int:
 
 
 def cmd_sample(args, cfg) -> int:
+    if args.if_empty and datadir.published_feeds(cfg.data_dir):
+        print("warehouse already published; leaving it as it is")
+        return 0
     feeds.ensure_sample(cfg)
     return _report([feeds.refresh(feeds.FEEDS[n], cfg, use_sample=True) for n in feeds.SAMPLE_FEEDS])
 
@@ -100,7 +104,9 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("refresh", help="live when SEOUL_API_KEY is set, otherwise the bundled sample")
     p.add_argument("feeds", nargs="*", help=f"feeds to refresh (default: all of {', '.join(feeds.FEEDS)})")
     p.set_defaults(func=cmd_refresh)
-    sub.add_parser("sample", help="rebuild everything from the bundled sample").set_defaults(func=cmd_sample)
+    p = sub.add_parser("sample", help="rebuild everything from the bundled sample")
+    p.add_argument("--if-empty", action="store_true", help="only when nothing is published yet")
+    p.set_defaults(func=cmd_sample)
     sub.add_parser("status", help="per feed: state, last success, as-of, rows").set_defaults(func=cmd_status)
     p = sub.add_parser("import", help="load a local file (wire-format JSON/XML, or CSV)")
     p.add_argument("feed")

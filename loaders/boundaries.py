@@ -67,7 +67,13 @@ def transform(records: list[dict], ctx: RunContext) -> Transformed:
         elif not _inside_seoul(geom):
             bad.append((n, "coordinates outside Seoul"))
         else:
-            good.append({"sig_cd": code, "name_ko": ref.set_index("sig_cd").loc[code, "name_ko"], "geometry_json": json.dumps(geom)})
+            good.append(
+                {
+                    "sig_cd": code,
+                    "name_ko": ref.set_index("sig_cd").loc[code, "name_ko"],
+                    "geometry_json": json.dumps(geom),
+                }
+            )
     frame = pd.DataFrame(good, columns=list(COLUMNS))
     missing = sig_codes - set(frame["sig_cd"])
     if missing or frame["sig_cd"].duplicated().any():

@@ -184,9 +184,7 @@ class SampleAdapter(BaseAdapter):
         resp.status_code = 200
         resp.reason = "OK"
         resp.headers = CaseInsensitiveDict(headers)
-        resp.raw = urllib3.HTTPResponse(
-            body=io.BytesIO(body), headers=headers, status=200, preload_content=False
-        )
+        resp.raw = urllib3.HTTPResponse(body=io.BytesIO(body), headers=headers, status=200, preload_content=False)
         resp.url = request.url
         resp.request = request
         resp.encoding = "utf-8"

@@ -84,7 +84,6 @@ def _retry_after_seconds(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-
 def get_bytes(session: requests.Session, url: str, label: str, cfg, deadline: float) -> bytes:
     """One GET, its whole body read under a deadline and a size cap. `label` names it in logs."""
     remaining = deadline - time.monotonic()
@@ -156,8 +155,7 @@ def retrying_until(deadline: float, cfg, key: str = "") -> Retrying:
 
     return Retrying(
         retry=retry_if_exception_type(TransientFetchError),
-        stop=stop_after_attempt(max(1, cfg.retry_attempts))
-        | stop_before_delay(max(0.0, deadline - time.monotonic())),
+        stop=stop_after_attempt(max(1, cfg.retry_attempts)) | stop_before_delay(max(0.0, deadline - time.monotonic())),
         wait=wait,
         before_sleep=before_sleep,
         reraise=True,
@@ -192,7 +190,9 @@ class SeoulApi:
         except MalformedBody as e:
             raise TransientFetchError(f"{label}: {e}") from None
 
-    def get(self, service: str, start: int, end: int, params=(), fmt: str = "json", deadline: float | None = None) -> Envelope:
+    def get(
+        self, service: str, start: int, end: int, params=(), fmt: str = "json", deadline: float | None = None
+    ) -> Envelope:
         """One window of rows, retrying transient failures (HTTP and API-level) with backoff."""
         if deadline is None:
             deadline = time.monotonic() + self.cfg.fetch_deadline_s
@@ -233,9 +233,7 @@ class SeoulApi:
             rows.extend(env.rows)
             start = end + 1
         if len(rows) != total:
-            raise IncompleteSnapshot(
-                f"{service}: list_total_count is {total} but {len(rows)} rows arrived", first.code
-            )
+            raise IncompleteSnapshot(f"{service}: list_total_count is {total} but {len(rows)} rows arrived", first.code)
         return FetchResult(service, first.code, first.message, total, rows, self.requests_made)
 
     @staticmethod

@@ -75,7 +75,15 @@ def build(data_dir: Path, memory_limit: str = "1GB") -> duckdb.DuckDBPyConnectio
     for feed, p in published.items():
         con.execute(
             "INSERT INTO datasets VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [feed, p["version"], p["published_at"], p.get("as_of"), p["is_sample"], p["source"], sum(p["rows"].values())],
+            [
+                feed,
+                p["version"],
+                p["published_at"],
+                p.get("as_of"),
+                p["is_sample"],
+                p["source"],
+                sum(p["rows"].values()),
+            ],
         )
     _load_runs(con, data_dir)
     _load_quarantine(con, data_dir)

@@ -1,0 +1,140 @@
+"""Prices of daily necessities: by market, by district, over time, traditional vs large marts."""
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from ui import frame, maps
+from ui.i18n import current, item_label, market_type_label, t
+
+st.title(t("prices.title"))
+st.caption(t("prices.intro"))
+
+items = frame.query_or_warn("price_items")
+if items is None:
+    st.stop()
+if items.empty:
+    st.info(t("prices.no_prices"), icon=":material/info:")
+    st.stop()
+
+names = items["item_name"].tolist()
+wanted = st.query_params.get("item")
+# The item lives in the URL so a link reproduces the view.
+default = names.index(wanted) if wanted in names else 0
+item = st.selectbox(t("prices.item"), names, index=default, format_func=item_label, key="item")
+if item != wanted:
+    st.query_params["item"] = item
+
+summary = frame.query_or_warn("price_item_summary", item_name=item)
+if summary is not None and not summary.empty:
+    s = summary.iloc[0]
+    st.caption(
+        f"{t('state.as_of', when=frame.when(s['as_of'], with_time=False))} · "
+        f"{t('state.source', source='ListNecessariesPricesService')}"
+    )
+    c1, c2, c3, c4 = st.columns(4)
+    delta = None
+    if pd.notna(s["median_month_ago"]) and s["median_month_ago"]:
+        delta = f"{(s['median_now'] / s['median_month_ago'] - 1) * 100:+.1f}% {t('prices.vs_month')}"
+    c1.metric(t("prices.median_now"), frame.krw(s["median_now"]), delta, delta_color="inverse")
+    c2.metric(t("prices.lowest"), frame.krw(s["min_now"]))
+    c3.metric(t("prices.highest"), frame.krw(s["max_now"]))
+    c4.metric(t("prices.vs_year"), frame.krw(s["median_year_ago"]))
+
+markets = frame.query_or_warn("price_latest_by_market", item_name=item)
+boundaries = frame.query_or_warn("district_boundaries")
+left, right = st.columns([3, 2])
+with left:
+    st.subheader(t("prices.map_title"))
+    if markets is not None and markets.empty:
+        st.info(t("state.empty_selection"))
+    elif markets is not None:
+        shown = markets.assign(
+            price_label=markets["price_krw"].map(frame.krw),
+            type_label=markets["market_type"].map(market_type_label),
+            district_label=markets["district_name_en" if current() == "en" else "district_name"],
+        )
+        deck = maps.market_map(shown, "{market_name}\n{price_label}\n{type_label} · {district_label}", boundaries)
+        st.pydeck_chart(deck, height=420)
+        st.caption(t("prices.map_caption"))
+
+with right:
+    st.subheader(t("prices.district_title"))
+    districts = frame.query_or_warn("price_by_district", item_name=item)
+    if districts is not None:
+        city_median = districts["median_krw"].median()
+        view = districts.assign(
+            name=districts["name_en" if current() == "en" else "name_ko"],
+            ratio=districts["median_krw"] / city_median,
+            value_label=districts["median_krw"].map(lambda v: "" if pd.isna(v) else frame.krw(v)),
+        )
+        if boundaries is not None and len(boundaries) == len(districts):
+            deck = maps.district_choropleth(view, boundaries, "{name}\n{value_label}")
+            st.pydeck_chart(deck, height=360)
+            st.caption(t("prices.district_map_caption"))
+        else:
+            fig = maps.district_tile_grid(view, t("state.no_data"))
+            st.plotly_chart(fig, width="stretch", config={"displayModeBar": False})
+            st.caption(t("prices.district_grid_caption"))
+
+st.subheader(t("prices.trend_title"))
+trend = frame.query_or_warn("price_trend_weekly", item_name=item)
+if trend is not None and trend.empty:
+    st.info(t("state.empty_selection"))
+elif trend is not None:
+    fig = go.Figure()
+    for market_type, rows in trend.groupby("market_type", sort=True):
+        fig.add_trace(
+            go.Scatter(x=rows["week"], y=rows["median_krw"], mode="lines", name=market_type_label(market_type))
+        )
+    fig.update_layout(
+        height=320,
+        margin={"l": 0, "r": 0, "t": 10, "b": 0},
+        yaxis_title=t("prices.col_price"),
+        legend={"orientation": "h", "y": 1.1},
+        hovermode="x unified",
+    )
+    st.plotly_chart(fig, width="stretch")
+    st.caption(t("prices.trend_caption"))
+
+left, right = st.columns(2)
+with left:
+    st.subheader(t("prices.cheapest_title"))
+    if markets is not None and not markets.empty:
+        cheapest = markets.nsmallest(10, "price_krw")
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    t("prices.col_market"): cheapest["market_name"],
+                    t("prices.col_type"): cheapest["market_type"].map(market_type_label),
+                    t("prices.col_district"): cheapest["district_name_en" if current() == "en" else "district_name"],
+                    t("prices.col_price"): cheapest["price_krw"],
+                    t("prices.col_date"): cheapest["surveyed_on"],
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+            column_config={t("prices.col_price"): st.column_config.NumberColumn(format="localized")},
+        )
+with right:
+    st.subheader(t("prices.gap_title"))
+    gap = frame.query_or_warn("price_type_gap")
+    if gap is not None and not gap.dropna(subset=["mart_premium_pct"]).empty:
+        gap = gap.dropna(subset=["mart_premium_pct"]).sort_values("mart_premium_pct")
+        labels = gap["item_name"].map(item_label)
+        fig = go.Figure(
+            go.Bar(
+                x=gap["mart_premium_pct"],
+                y=labels,
+                orientation="h",
+                marker_color=["#d73027" if v > 0 else "#1a9850" for v in gap["mart_premium_pct"]],
+                hovertemplate="%{y}: %{x:+.1f}%<extra></extra>",
+            )
+        )
+        fig.update_layout(
+            height=max(320, 22 * len(gap)), margin={"l": 0, "r": 0, "t": 10, "b": 0}, xaxis_title=t("prices.col_gap")
+        )
+        st.plotly_chart(fig, width="stretch")
+        st.caption(t("prices.gap_caption"))
+    elif gap is not None:
+        st.info(t("state.empty_selection"))

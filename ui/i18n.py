@@ -1,0 +1,48 @@
+"""UI strings: Korean first, English on request. Every string lives in ui/locales/<lang>.toml."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from functools import cache
+from pathlib import Path
+
+import streamlit as st
+
+LANGUAGES = {"ko": "한국어", "en": "English"}
+DEFAULT = "ko"
+LOCALES = Path(__file__).resolve().parent / "locales"
+
+
+@cache
+def strings(lang: str) -> dict:
+    with open(LOCALES / f"{lang}.toml", "rb") as f:
+        return tomllib.load(f)
+
+
+def current() -> str:
+    """The language of this session: the `lang` URL parameter, remembered across pages."""
+    lang = st.query_params.get("lang") or st.session_state.get("lang") or DEFAULT
+    if lang not in LANGUAGES:
+        lang = DEFAULT
+    st.session_state["lang"] = lang
+    return lang
+
+
+def t(key: str, **values) -> str:
+    section, name = key.split(".", 1)
+    text = strings(current())[section][name]
+    return text.format(**values) if values else text
+
+
+def item_label(item_name: str) -> str:
+    """An item as the feed writes it ('사과(부사, 300g)'), translated in English where known."""
+    if current() == "ko":
+        return item_name
+    base = re.split(r"[(\s]", item_name, maxsplit=1)[0]
+    english = strings("en").get("items", {}).get(base)
+    return f"{english} — {item_name}" if english else item_name
+
+
+def market_type_label(value: str) -> str:
+    return {"전통시장": t("prices.traditional"), "대형마트": t("prices.mart")}.get(value, value)

@@ -1,0 +1,31 @@
+"""The page list, in one place: app.py builds the navigation from it and the tests run every
+page in it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from ui.i18n import t
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    path: str
+    title_key: str
+    icon: str
+    url_path: str
+
+
+PAGES = [
+    PageSpec("pages/prices.py", "nav.prices", ":material/shopping_cart:", "market-prices"),
+    PageSpec("pages/data.py", "nav.data", ":material/dataset:", "datasets"),
+]
+
+
+def pages() -> list:
+    return [
+        st.Page(p.path, title=t(p.title_key), icon=p.icon, url_path=p.url_path, default=(i == 0))
+        for i, p in enumerate(PAGES)
+    ]
