@@ -15,7 +15,7 @@ import requests
 
 from loaders import reference, store
 from loaders.envelope import Outcome
-from loaders.runner import Rejected, RunContext, Transformed
+from loaders.runner import RunContext, Transformed
 from loaders.seoul_api import FetchError, FetchResult, get_bytes, retrying_until
 
 FEED = "boundaries"
@@ -76,8 +76,9 @@ def transform(records: list[dict], ctx: RunContext) -> Transformed:
             )
     frame = pd.DataFrame(good, columns=list(COLUMNS))
     missing = sig_codes - set(frame["sig_cd"])
+    reject_reason = None
     if missing or frame["sig_cd"].duplicated().any():
-        raise Rejected(f"boundaries must cover the 25 districts once each; missing {len(missing)}")
+        reject_reason = f"boundaries must cover the 25 districts once each; missing {len(missing)}"
     rejected = pd.DataFrame(
         {
             "row_number": [n for n, _ in bad],
@@ -85,4 +86,6 @@ def transform(records: list[dict], ctx: RunContext) -> Transformed:
             "record": [json.dumps(records[n - 1]["properties"], ensure_ascii=False) for n, _ in bad],
         }
     )
-    return Transformed([store.Table("district_boundaries", COLUMNS, frame)], rejected, len(records))
+    return Transformed(
+        [store.Table("district_boundaries", COLUMNS, frame)], rejected, len(records), reject_reason=reject_reason
+    )

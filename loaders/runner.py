@@ -28,6 +28,9 @@ class Transformed:
     received: int
     as_of: str | None = None
     extra: dict = field(default_factory=dict)
+    # Set when the data broke an invariant of the whole snapshot; the rejected rows are still
+    # quarantined before the run is rejected.
+    reject_reason: str | None = None
 
     @property
     def invalid_share(self) -> float:
@@ -90,6 +93,8 @@ def _run_locked(feed, ctx, fetch, transform, record: store.RunRecord) -> None:
     record.as_of = result.as_of
     record.extra.update(result.extra)
     store.write_quarantine(ctx.data_dir, feed, record.run_id, result.rejected)
+    if result.reject_reason:
+        raise Rejected(result.reject_reason)
     limit = ctx.cfg.max_invalid_share
     if result.invalid_share > limit:
         raise Rejected(

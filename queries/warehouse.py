@@ -210,3 +210,13 @@ def shared(data_dir: Path | None = None) -> Warehouse:
 
 def pointer_summary(data_dir: Path) -> str:
     return json.dumps({f: p["version"] for f, p in datadir.published_feeds(data_dir).items()})
+
+
+def dictionary_markdown() -> str:
+    """The README's table reference, generated from data/dictionary.toml."""
+    out = []
+    for table, spec in dictionary()["tables"].items():
+        out += [f"#### `{table}` — {spec['grain']}", "", "| column | type | meaning |", "|---|---|---|"]
+        out += [f"| `{c}` | {ty} | {m} |" for c, (ty, m) in spec["columns"].items()]
+        out.append("")
+    return "\n".join(out).rstrip()

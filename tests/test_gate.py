@@ -1,0 +1,111 @@
+"""The gate for user SQL: one SELECT, no files, no settings, no Python variables."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import datadir
+from queries import QueryError, gate
+
+PROJECT = Path(__file__).resolve().parents[1]
+
+REFUSED_BEFORE_RUNNING = [
+    "SELECT 1; SELECT 2",
+    "SELECT 1; DROP TABLE prices",
+    "DROP TABLE prices",
+    "DELETE FROM prices",
+    "INSERT INTO prices SELECT * FROM prices",
+    "CREATE TABLE x AS SELECT 1",
+    "COPY prices TO '/tmp/out.csv'",
+    "EXPORT DATABASE '/tmp/exported'",
+    "ATTACH '/tmp/other.duckdb' AS other",
+    "INSTALL httpfs",
+    "LOAD httpfs",
+    "SET enable_external_access = true",
+    "SET lock_configuration = false",
+    "RESET lock_configuration",
+    "PRAGMA database_list",
+    "CALL pragma_version()",
+    "",
+    "   ",
+]
+
+FAIL_WHEN_RUN = [
+    "SELECT * FROM read_csv('/etc/passwd')",
+    "SELECT * FROM read_text('/etc/hostname')",
+    "SELECT * FROM glob('/etc/*')",
+    "SELECT * FROM '/etc/passwd'",
+    "SELECT * FROM read_parquet('/tmp/x.parquet')",
+    "SELECT * FROM secret_frame",  # a Python variable: replacement scans are off
+]
+
+
+@pytest.mark.parametrize("sql", REFUSED_BEFORE_RUNNING)
+def test_refused_statements(sample_data_dir, sql):
+    with pytest.raises(gate.Refused):
+        gate.run_user_sql(sql)
+
+
+@pytest.mark.parametrize("sql", FAIL_WHEN_RUN)
+def test_file_and_variable_access_fails(sample_data_dir, sql):
+    import pandas as pd
+
+    secret_frame = pd.DataFrame({"secret": ["do not read"]})  # noqa: F841 — must stay unreachable
+    with pytest.raises(QueryError) as info:
+        gate.run_user_sql(sql)
+    assert "do not read" not in str(info.value)
+
+
+def test_select_returns_rows_with_truncation_flag(sample_data_dir):
+    result = gate.run_user_sql("SELECT item_name FROM prices ORDER BY price_id", max_rows=10)
+    assert len(result.frame) == 10 and result.truncated is True
+    small = gate.run_user_sql("SELECT count(*) AS n FROM districts")
+    assert small.frame["n"].tolist() == [25] and small.truncated is False
+
+
+def _serving_digest(data_dir: Path) -> str:
+    h = hashlib.sha256()
+    for path in sorted(datadir.snapshots_dir(data_dir).rglob("*.duckdb")):
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def test_cli_prints_csv_and_refuses_with_exit_codes(sample_data_dir):
+    before = _serving_digest(sample_data_dir)
+    env = {"MAYOR_DATA_DIR": str(sample_data_dir), "PATH": "/usr/bin:/bin"}
+    ok = subprocess.run(
+        [sys.executable, "-m", "queries", "sql", "SELECT count(*) AS n FROM districts"],
+        cwd=PROJECT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.splitlines() == ["n", "25"]
+    refused = subprocess.run(
+        [sys.executable, "-m", "queries", "sql", "COPY prices TO '/tmp/leak.csv'"],
+        cwd=PROJECT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert refused.returncode == 2
+    assert refused.stderr.strip() == "refused: only SELECT is allowed, not COPY"
+    failed = subprocess.run(
+        [sys.executable, "-m", "queries", "sql", "SELECT * FROM read_csv('/etc/passwd')"],
+        cwd=PROJECT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert failed.returncode == 1
+    assert "Traceback" not in failed.stderr and "root:" not in failed.stdout
+    assert _serving_digest(sample_data_dir) == before

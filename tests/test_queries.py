@@ -1,0 +1,95 @@
+"""Every named query runs on the fixture warehouse and returns the rows its grain promises."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+import queries
+
+ITEM = "배추(2.5~3kg)"
+PARAMS = {"item_name": ITEM, "limit": 5}
+
+
+@pytest.mark.parametrize("name", queries.names())
+def test_every_query_runs_and_states_its_grain(sample_data_dir, name):
+    assert queries.grain(name).startswith("one row"), f"{name}.sql must open with its grain"
+    params = {p: PARAMS[p] for p in queries.parameters(name)}
+    frame = queries.run(name, **params)
+    assert isinstance(frame, pd.DataFrame)
+    assert list(frame.columns), name
+
+
+@pytest.mark.parametrize("name", queries.names())
+def test_every_query_runs_on_an_empty_warehouse(isolated_env, name):
+    params = {p: PARAMS[p] for p in queries.parameters(name)}
+    queries.run(name, **params)
+
+
+def test_price_by_district_covers_all_25_districts(sample_data_dir):
+    frame = queries.run("price_by_district", item_name=ITEM)
+    assert len(frame) == 25
+    assert frame["sig_cd"].is_unique
+    assert frame["median_krw"].notna().sum() >= 20
+
+
+def test_price_latest_by_market_matches_the_raw_rows(sample_data_dir):
+    frame = queries.run("price_latest_by_market", item_name=ITEM)
+    latest = queries.run("price_item_summary", item_name=ITEM).iloc[0]
+    assert (frame["surveyed_on"] == latest["as_of"]).all()
+    assert frame["price_krw"].min() == latest["min_now"]
+    assert frame["price_krw"].max() == latest["max_now"]
+    assert frame["lat"].between(37.4, 37.75).all() and frame["lon"].between(126.7, 127.25).all()
+    assert set(frame["location_precision"]) == {"approximate"}
+
+
+def test_weekly_trend_has_both_market_types(sample_data_dir):
+    frame = queries.run("price_trend_weekly", item_name=ITEM)
+    assert set(frame["market_type"]) == {"전통시장", "대형마트"}
+    assert frame.groupby("market_type")["week"].nunique().min() >= 8
+
+
+def test_feed_status_reports_sample_and_states(sample_data_dir):
+    frame = queries.run("feed_status").set_index("feed")
+    assert frame.loc["prices", "state"] == "ok"
+    assert bool(frame.loc["prices", "is_sample"]) is True
+    assert frame.loc["boundaries", "state"] == "no_data"
+    assert frame.loc["prices", "row_count"] > 1000
+
+
+def test_provenance_says_sample(sample_data_dir):
+    row = queries.run("data_provenance").iloc[0]
+    assert bool(row["any_sample"]) is True and row["datasets"] == 2
+
+
+def test_quarantine_holds_the_zero_price_rows(sample_data_dir):
+    frame = queries.run("quarantine_reasons")
+    assert frame["reason"].str.contains("A_PRICE must be above 0").any()
+
+
+def test_wrong_parameters_are_refused(sample_data_dir):
+    with pytest.raises(queries.QueryError, match="takes"):
+        queries.run("price_item_summary")
+    with pytest.raises(queries.QueryError, match="takes"):
+        queries.run("price_item_summary", item_name=ITEM, extra=1)
+    with pytest.raises(queries.QueryError, match="no query named"):
+        queries.run("../etc/passwd")
+
+
+def test_reader_sees_a_new_version_without_restart(sample_data_dir):
+    from loaders import store
+
+    before = queries.run("data_provenance").iloc[0]["datasets"]
+    frame = pd.DataFrame({"sig_cd": ["11110"], "name_ko": ["종로구"], "geometry_json": ["{}"]})
+    cols = {"sig_cd": "VARCHAR", "name_ko": "VARCHAR", "geometry_json": "VARCHAR"}
+    store.publish(
+        sample_data_dir,
+        "boundaries",
+        [store.Table("district_boundaries", cols, frame)],
+        run_id=store.new_run_id("boundaries"),
+        as_of=None,
+        is_sample=False,
+        source="test",
+    )
+    assert queries.run("data_provenance").iloc[0]["datasets"] == before + 1
+    assert queries.run("district_boundaries")["sig_cd"].tolist() == ["11110"]
