@@ -64,7 +64,8 @@ with right:
     if districts is not None:
         city_median = districts["median_krw"].median()
         view = districts.assign(
-            name=districts["name_en" if current() == "en" else "name_ko"],
+            # Tiles are small: "Dongdaemun" rather than "Dongdaemun-gu".
+            name=districts["name_en"].str.removesuffix("-gu") if current() == "en" else districts["name_ko"],
             ratio=districts["median_krw"] / city_median,
             value_label=districts["median_krw"].map(lambda v: "" if pd.isna(v) else frame.krw(v)),
         )
@@ -109,7 +110,7 @@ with left:
                     t("prices.col_type"): cheapest["market_type"].map(market_type_label),
                     t("prices.col_district"): cheapest["district_name_en" if current() == "en" else "district_name"],
                     t("prices.col_price"): cheapest["price_krw"],
-                    t("prices.col_date"): cheapest["surveyed_on"],
+                    t("prices.col_date"): pd.to_datetime(cheapest["surveyed_on"]).dt.strftime("%Y-%m-%d"),
                 }
             ),
             hide_index=True,
