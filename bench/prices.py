@@ -96,9 +96,8 @@ def main() -> None:
         else:
             print(f"  {name:28} {q_ms:10.1f}ms {'—':>13}")
 
-    from streamlit.testing.v1 import AppTest
-
     import streamlit as st
+    from streamlit.testing.v1 import AppTest
 
     def page(clear: bool):
         if clear:
