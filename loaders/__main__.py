@@ -42,7 +42,7 @@ def _line(r: RunRecord) -> str:
     text = f"{r.feed}: {r.outcome}"
     if r.outcome in ("ok", "unchanged"):
         text += f" ({r.source}; {detail})"
-    if r.api_code and r.outcome not in ("ok", "unchanged"):
+    if r.api_code and r.api_code != "INFO-000" and r.outcome not in ("ok", "unchanged"):
         text += f" [{r.api_code}]"
     if r.message and r.outcome not in ("ok",):
         text += f" — {r.message}"

@@ -11,12 +11,11 @@ import json
 import time
 
 import pandas as pd
-import requests
 
 from loaders import reference, store
 from loaders.envelope import Outcome
 from loaders.runner import RunContext, Transformed
-from loaders.seoul_api import FetchError, FetchResult, get_bytes, retrying_until
+from loaders.seoul_api import FetchError, FetchResult, get_bytes, new_session, retrying_until
 
 FEED = "boundaries"
 COLUMNS = {"sig_cd": "VARCHAR", "name_ko": "VARCHAR", "geometry_json": "VARCHAR"}
@@ -25,7 +24,7 @@ SEOUL_BBOX = (126.70, 37.40, 127.25, 37.75)  # lon/lat bounds with a margin
 
 def fetch(cfg) -> FetchResult:
     deadline = time.monotonic() + cfg.fetch_deadline_s
-    session = requests.Session()
+    session = new_session()
     for attempt in retrying_until(deadline, cfg):
         with attempt:
             body = get_bytes(session, cfg.boundaries_url, "district boundaries", cfg, deadline)

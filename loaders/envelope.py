@@ -103,7 +103,7 @@ def parse(raw: bytes, service: str) -> Envelope:
         try:
             doc = json.loads(text)
         except json.JSONDecodeError as e:
-            raise MalformedBody(f"JSON that does not parse (truncated?): {e.msg} at {e.pos}") from None
+            raise MalformedBody(f"JSON that does not parse (truncated?): {e.msg} (char {e.pos})") from None
         if not isinstance(doc, dict):
             raise MalformedBody("JSON whose top level is not an object")
         return _parse_json(doc, service)

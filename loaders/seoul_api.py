@@ -7,8 +7,11 @@ service and the row window instead, and `settings.redact` scrubs anything else.
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import logging
+import socket
+import threading
 import time
 from dataclasses import dataclass, field
 from urllib.parse import quote
@@ -31,6 +34,51 @@ log = logging.getLogger(__name__)
 
 PAGE_SIZE = 1000  # the API refuses more than 1,000 rows per call (ERROR-336)
 _TRANSIENT_HTTP = {408, 425, 429, 500, 502, 503, 504}
+
+
+_watch = threading.local()
+
+
+class _WatchedPoolMixin:
+    """Remembers which connection the current request uses, so a watchdog can cut it."""
+
+    def _make_request(self, conn, *args, **kwargs):
+        holder = getattr(_watch, "holder", None)
+        if holder is not None:
+            holder["conn"] = conn
+        return super()._make_request(conn, *args, **kwargs)
+
+
+class _WatchedHTTPPool(_WatchedPoolMixin, urllib3.HTTPConnectionPool):
+    pass
+
+
+class _WatchedHTTPSPool(_WatchedPoolMixin, urllib3.HTTPSConnectionPool):
+    pass
+
+
+class _WatchedAdapter(requests.adapters.HTTPAdapter):
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+
+
+def new_session() -> requests.Session:
+    """A session whose requests `get_bytes` can cut at their deadline, headers included: a read
+    timeout alone does not stop a server that drips a byte at a time."""
+    session = requests.Session()
+    adapter = _WatchedAdapter(max_retries=0)  # retries are tenacity's job, with our classes
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
+def _cut(holder: dict) -> None:
+    holder["cut"] = True
+    sock = getattr(holder.get("conn"), "sock", None)
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)  # wakes a recv blocked in another thread
 
 
 class FetchError(Exception):
@@ -92,6 +140,26 @@ def get_bytes(session: requests.Session, url: str, label: str, cfg, deadline: fl
     request_deadline = time.monotonic() + min(cfg.request_deadline_s, remaining)
     timeout = (cfg.connect_timeout_s, min(cfg.read_timeout_s, remaining))
     log.info("GET %s", label)
+    holder: dict = {}
+    _watch.holder = holder
+    watchdog = threading.Timer(max(0.0, request_deadline - time.monotonic()), _cut, (holder,))
+    watchdog.daemon = True
+    watchdog.start()
+    try:
+        body = _get_checked(session, url, label, timeout, request_deadline, cfg.max_body_bytes)
+    except TransientFetchError:
+        if holder.get("cut"):
+            raise TransientFetchError(f"{label}: answer not complete at the request deadline") from None
+        raise
+    finally:
+        watchdog.cancel()
+        _watch.holder = None
+    if holder.get("cut"):  # a cut body can still look whole to the reader; never trust it
+        raise TransientFetchError(f"{label}: answer not complete at the request deadline")
+    return body
+
+
+def _get_checked(session, url: str, label: str, timeout, deadline: float, cap: int) -> bytes:
     try:
         resp = session.get(url, timeout=timeout, stream=True, allow_redirects=False)
     except requests.Timeout:
@@ -112,7 +180,7 @@ def get_bytes(session: requests.Session, url: str, label: str, cfg, deadline: fl
             )
         if status != 200:
             raise FetchError(Outcome.PERMANENT, f"{label}: HTTP {status}")
-        return _read_body(resp, request_deadline, label, cfg.max_body_bytes)
+        return _read_body(resp, deadline, label, cap)
 
 
 def _read_body(resp: requests.Response, deadline: float, label: str, cap: int) -> bytes:
@@ -173,7 +241,7 @@ class SeoulApi:
         self.cfg = cfg or settings.get()
         self.base_url = (base_url or self.cfg.api_base_url).rstrip("/")
         self.key = self.cfg.api_key if key is None else key
-        self.session = session or requests.Session()
+        self.session = session or new_session()
         self.requests_made = 0
 
     def url(self, service: str, start: int, end: int, params=(), fmt: str = "json") -> str:
@@ -188,7 +256,10 @@ class SeoulApi:
         try:
             return parse(body, service)
         except MalformedBody as e:
-            raise TransientFetchError(f"{label}: {e}") from None
+            problem = str(e)
+        # Raised outside the except block so no unredacted context rides along: the body may
+        # echo the request path, key included.
+        raise TransientFetchError(settings.redact(f"{label}: {problem}", self.key))
 
     def get(
         self, service: str, start: int, end: int, params=(), fmt: str = "json", deadline: float | None = None
@@ -214,7 +285,9 @@ class SeoulApi:
         self._raise_unless_ok(first, service)
         if first.outcome is Outcome.NO_DATA:
             return FetchResult(service, first.code, first.message, 0, [], self.requests_made)
-        total = first.total if first.total is not None else len(first.rows)
+        if first.total is None:
+            return self._fetch_until_short_page(service, params, fmt, deadline, first)
+        total = first.total
         rows = list(first.rows)
         start = PAGE_SIZE + 1
         while start <= total and len(rows) < total:
@@ -236,12 +309,24 @@ class SeoulApi:
             raise IncompleteSnapshot(f"{service}: list_total_count is {total} but {len(rows)} rows arrived", first.code)
         return FetchResult(service, first.code, first.message, total, rows, self.requests_made)
 
-    @staticmethod
-    def _raise_unless_ok(env: Envelope, service: str) -> None:
+    def _fetch_until_short_page(self, service, params, fmt, deadline, first: Envelope) -> FetchResult:
+        """Feeds that send no list_total_count (bikeList): page until a page comes back short."""
+        rows = list(first.rows)
+        page = first
+        while len(page.rows) == PAGE_SIZE:
+            start = len(rows) + 1
+            page = self.get(service, start, start + PAGE_SIZE - 1, params, fmt, deadline)
+            self._raise_unless_ok(page, service)
+            if page.outcome is Outcome.NO_DATA:
+                break
+            rows.extend(page.rows)
+        return FetchResult(service, first.code, first.message, len(rows), rows, self.requests_made)
+
+    def _raise_unless_ok(self, env: Envelope, service: str) -> None:
         outcome = env.outcome
         if outcome in (Outcome.OK, Outcome.NO_DATA):
             return
         reason = f"{service}: {env.code} {describe(env.code)}"
         if env.message:
             reason += f" ({env.message})"
-        raise FetchError(outcome, reason, env.code)
+        raise FetchError(outcome, settings.redact(reason, self.key), env.code)
