@@ -9,7 +9,6 @@ running finish on the old one.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 import tomllib
@@ -206,10 +205,6 @@ def shared(data_dir: Path | None = None) -> Warehouse:
         if data_dir not in _warehouses:
             _warehouses[data_dir] = Warehouse(data_dir, cfg.snapshot_check_s)
         return _warehouses[data_dir]
-
-
-def pointer_summary(data_dir: Path) -> str:
-    return json.dumps({f: p["version"] for f, p in datadir.published_feeds(data_dir).items()})
 
 
 def dictionary_markdown() -> str:

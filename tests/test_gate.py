@@ -75,37 +75,22 @@ def _serving_digest(data_dir: Path) -> str:
     return h.hexdigest()
 
 
+def _queries_cli(data_dir: Path, sql: str) -> subprocess.CompletedProcess:
+    env = {"MAYOR_DATA_DIR": str(data_dir), "PATH": "/usr/bin:/bin"}
+    return subprocess.run(
+        [sys.executable, "-m", "queries", "sql", sql], cwd=PROJECT, env=env, capture_output=True, text=True, timeout=60
+    )
+
+
 def test_cli_prints_csv_and_refuses_with_exit_codes(sample_data_dir):
     before = _serving_digest(sample_data_dir)
-    env = {"MAYOR_DATA_DIR": str(sample_data_dir), "PATH": "/usr/bin:/bin"}
-    ok = subprocess.run(
-        [sys.executable, "-m", "queries", "sql", "SELECT count(*) AS n FROM districts"],
-        cwd=PROJECT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    ok = _queries_cli(sample_data_dir, "SELECT count(*) AS n FROM districts")
     assert ok.returncode == 0, ok.stderr
     assert ok.stdout.splitlines() == ["n", "25"]
-    refused = subprocess.run(
-        [sys.executable, "-m", "queries", "sql", "COPY prices TO '/tmp/leak.csv'"],
-        cwd=PROJECT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    refused = _queries_cli(sample_data_dir, "COPY prices TO '/tmp/leak.csv'")
     assert refused.returncode == 2
     assert refused.stderr.strip() == "refused: only SELECT is allowed, not COPY"
-    failed = subprocess.run(
-        [sys.executable, "-m", "queries", "sql", "SELECT * FROM read_csv('/etc/passwd')"],
-        cwd=PROJECT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    failed = _queries_cli(sample_data_dir, "SELECT * FROM read_csv('/etc/passwd')")
     assert failed.returncode == 1
     assert "Traceback" not in failed.stderr and "root:" not in failed.stdout
     assert _serving_digest(sample_data_dir) == before
