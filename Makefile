@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test setup system-deps warehouse lint format bench clean
+.PHONY: run test setup system-deps warehouse lint format bench clean docs
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -53,3 +53,6 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
+
+docs: setup
+	$(BIN)/python docs_sync.py

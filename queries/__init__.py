@@ -47,11 +47,16 @@ def run(name: str, **params) -> pd.DataFrame:
     expected = parameters(name)
     if set(params) != expected:
         raise QueryError(f"{name} takes {sorted(expected)}, got {sorted(params)}")
+    return execute(sql, params, label=name)
+
+
+def execute(sql: str, params: dict, label: str = "query") -> pd.DataFrame:
+    """Run trusted SQL (a named file or queries/explore.py's builder) with bound parameters."""
     cur = warehouse.shared().cursor()
     try:
         return cur.execute(sql, params or None).df()
     except duckdb.Error as e:
-        raise QueryError(f"{name}: {str(e).splitlines()[0][:300]}") from None
+        raise QueryError(f"{label}: {str(e).splitlines()[0][:300]}") from None
     finally:
         cur.close()
 

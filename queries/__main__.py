@@ -15,7 +15,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("sql", help="one SELECT on the published warehouse (read-only, no file access)")
     p.add_argument("sql")
-    p.add_argument("--max-rows", type=int, default=1000)
+    p.add_argument("--max-rows", type=int, default=None, help="default: MAYOR_CONSOLE_MAX_ROWS")
     p = sub.add_parser("run", help="a named query from queries/*.sql")
     p.add_argument("name", choices=queries.names())
     p.add_argument("params", nargs="*", help="key=value")
@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
             result = gate.run_user_sql(args.sql, max_rows=args.max_rows)
             result.frame.to_csv(sys.stdout, index=False)
             if result.truncated:
-                print(f"truncated: showing the first {args.max_rows} rows", file=sys.stderr)
+                print(f"truncated: showing the first {len(result.frame)} rows", file=sys.stderr)
             return 0
         params = dict(p.split("=", 1) for p in args.params)
         queries.run(args.name, **params).to_csv(sys.stdout, index=False)

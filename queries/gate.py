@@ -1,12 +1,22 @@
-"""The gate for user-written SQL: exactly one SELECT, on a fresh read-only instance whose file
-access is off and whose configuration is locked, with Python replacement scans disabled.
+"""The gate for user-written SQL: exactly one SELECT, run in a child process on a fresh read-only
+instance whose file access is off and whose configuration is locked, with Python replacement
+scans disabled, under an operating-system memory limit and a hard timeout.
 
 Every path that runs user SQL (`python -m queries sql`, the SQL console page) goes through
-`run_user_sql`.
+`run_user_sql`; the child is `queries/sandbox.py`. Why a child: DuckDB's own `memory_limit` and `interrupt()` do not stop a single
+huge allocation (`SELECT len(range(1000000000))` grew to 20 GB under a 256 MB limit); a child
+with RLIMIT_AS fails it at once, and a child can always be killed.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
+import pickle
+import signal
+import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,11 +25,15 @@ import duckdb
 import pandas as pd
 
 import settings
-from queries import QueryError, warehouse
+from queries import QueryError
 
 
 class Refused(QueryError):
     """The statement is not allowed; nothing was run."""
+
+
+class Stopped(QueryError):
+    """The query ran but was stopped: too slow, too much memory, or its process died."""
 
 
 @dataclass
@@ -35,7 +49,7 @@ def check(sql: str) -> None:
     try:
         statements = duckdb.connect(":memory:").extract_statements(sql)
     except duckdb.Error as e:
-        raise Refused(f"does not parse: {str(e).splitlines()[0][:200]}") from None
+        raise Refused(f"does not parse: {_first_line(e)}") from None
     if len(statements) != 1:
         raise Refused(f"exactly one statement is allowed, got {len(statements)}")
     kind = statements[0].type
@@ -43,18 +57,59 @@ def check(sql: str) -> None:
         raise Refused(f"only SELECT is allowed, not {kind.name}")
 
 
-def run_user_sql(sql: str, max_rows: int = 1000, data_dir: Path | None = None) -> UserResult:
+def _first_line(e: BaseException) -> str:
+    return (str(e).strip().splitlines() or [type(e).__name__])[0][:300]
+
+
+def run_user_sql(
+    sql: str,
+    max_rows: int | None = None,
+    data_dir: Path | None = None,
+    timeout_s: float | None = None,
+    memory_mb: int | None = None,
+) -> UserResult:
+    cfg = settings.get()
+    max_rows = cfg.console_max_rows if max_rows is None else max_rows
+    timeout_s = cfg.console_timeout_s if timeout_s is None else timeout_s
+    memory_mb = cfg.console_memory_mb if memory_mb is None else memory_mb
     check(sql)
-    con = warehouse.build(data_dir or settings.get().data_dir, memory_limit="512MB")
+    request = {
+        "sql": sql,
+        "max_rows": max_rows,
+        "memory_bytes": memory_mb * 1024 * 1024,
+        "data_dir": str(data_dir or cfg.data_dir),
+    }
     started = time.perf_counter()
+    # A fresh interpreter, not fork: the app server is multi-threaded, and a fresh child carries
+    # none of its memory. Its own session, so a timeout kills it and anything it started.
+    child = subprocess.Popen(
+        [sys.executable, "-m", "queries.sandbox"],
+        cwd=settings.PROJECT_DIR,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(settings.PROJECT_DIR)},
+    )
     try:
-        cur = con.execute(sql)
-        rows = cur.fetchmany(max_rows + 1)
-        columns = [d[0] for d in cur.description]
-    except duckdb.Error as e:
-        raise QueryError(str(e).splitlines()[0][:300]) from None
+        out, _ = child.communicate(json.dumps(request).encode("utf-8"), timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        raise Stopped(f"the query took longer than {timeout_s:g} s and was stopped") from None
     finally:
-        con.close()
+        if child.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(child.pid, signal.SIGKILL)
+            child.wait(5)
+    elapsed = time.perf_counter() - started
+    try:
+        answer = pickle.loads(out)
+    except Exception:
+        raise Stopped("the query's process ended without an answer (out of memory?)") from None
+    if answer[0] == "stopped":
+        raise Stopped(answer[1])
+    if answer[0] == "error":
+        raise QueryError(answer[1])
+    _, columns, rows = answer
     truncated = len(rows) > max_rows
     frame = pd.DataFrame.from_records(rows[:max_rows], columns=columns)
-    return UserResult(frame, truncated, time.perf_counter() - started)
+    return UserResult(frame, truncated, elapsed)

@@ -53,10 +53,13 @@ def signature(data_dir: Path) -> tuple:
     return tuple(parts)
 
 
-def build(data_dir: Path, memory_limit: str = "1GB") -> duckdb.DuckDBPyConnection:
+def build(data_dir: Path, memory_limit: str = "1GB", threads: int | None = None) -> duckdb.DuckDBPyConnection:
     """A fresh read-only view of everything published, with file access and settings locked."""
     con = duckdb.connect(":memory:", config={"python_enable_replacements": False})
     con.execute(f"SET memory_limit = '{memory_limit}'")
+    con.execute("SET enable_progress_bar = false")
+    if threads:
+        con.execute(f"SET threads = {int(threads)}")
     published = datadir.published_feeds(data_dir)
     present: set[str] = set()
     for feed, pointer in published.items():

@@ -21,3 +21,79 @@ def query(name: str, **params) -> pd.DataFrame:
 
 
 QueryError = queries.QueryError
+
+
+# Explore: the same cache, keyed on the selection and the published versions.
+def _selection_key(sel) -> tuple:
+    return (
+        sel.table,
+        tuple(sorted((k, tuple(v)) for k, v in sel.facets.items() if v)),
+        sel.date_from,
+        sel.date_to,
+        sel.search,
+    )
+
+
+@st.cache_data(ttl=settings.get().cache_ttl_s, show_spinner=False, max_entries=512)
+def _explore_cached(fn: str, key: tuple, args: tuple, signature_key: str):
+    from queries import explore
+
+    table, facets, date_from, date_to, search = key
+    sel = explore.Selection(table, {k: list(v) for k, v in facets}, date_from, date_to, search)
+    return getattr(explore, fn)(sel, *args)
+
+
+def explore_call(fn: str, sel, *args):
+    """explore.count / rows / facet_counts for a Selection, cached like named queries."""
+    return _explore_cached(fn, _selection_key(sel), args, repr(queries.signature()))
+
+
+def example_queries() -> list[tuple[str, str, str]]:
+    """Named queries that take no parameters, ready to paste into the console: (name, grain, sql)."""
+    return [(n, queries.grain(n), queries.sql_text(n).strip()) for n in queries.names() if not queries.parameters(n)]
+
+
+def explorable() -> list[str]:
+    from queries import explore
+
+    return explore.explorable()
+
+
+def explore_spec(table: str) -> dict:
+    from queries import explore, warehouse
+
+    return {
+        "facets": explore.facets(table),
+        "time_column": explore.time_column(table),
+        "searchable": explore.searchable(table),
+        "columns": explore.columns(table),
+        "grain": warehouse.dictionary()["tables"][table]["grain"],
+    }
+
+
+def explore_time_bounds(table: str):
+    from queries import explore
+
+    return explore.time_bounds(table)
+
+
+def column_config(columns: dict) -> dict:
+    """Typed display for each column of a dataset, from its declared DuckDB type."""
+    config = {}
+    for name, (sql_type, meaning) in columns.items():
+        if sql_type == "DATE":
+            config[name] = st.column_config.DateColumn(name, help=meaning, format="YYYY-MM-DD")
+        elif sql_type.startswith("TIMESTAMP"):
+            config[name] = st.column_config.DatetimeColumn(name, help=meaning, format="YYYY-MM-DD HH:mm")
+        elif sql_type in ("BIGINT", "INTEGER", "DOUBLE"):
+            fmt = "%d" if name.endswith(("_id", "_number")) else "localized"
+            config[name] = st.column_config.NumberColumn(name, help=meaning, format=fmt)
+        else:
+            config[name] = st.column_config.TextColumn(name, help=meaning)
+    return config
+
+
+def Selection(table: str, facets: dict | None = None):
+    from queries import explore
+
+    return explore.Selection(table, dict(facets or {}))

@@ -20,6 +20,8 @@ class PageSpec:
 
 PAGES = [
     PageSpec("pages/prices.py", "nav.prices", ":material/shopping_cart:", "market-prices"),
+    PageSpec("pages/explore.py", "nav.explore", ":material/travel_explore:", "explore"),
+    PageSpec("pages/sql.py", "nav.sql", ":material/terminal:", "sql"),
     PageSpec("pages/data.py", "nav.data", ":material/dataset:", "datasets"),
 ]
 
