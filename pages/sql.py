@@ -1,4 +1,4 @@
-"""SQL console: one read-only SELECT on the published data, through the same gate as the CLI."""
+"""SQL console: one read-only query on the published data, through the same gate as the CLI."""
 
 import streamlit as st
 
@@ -35,10 +35,7 @@ with side:
 
 with main:
     if "sql_text" not in st.session_state:
-        st.session_state["sql_text"] = (
-            st.query_params.get("sql")
-            or "SELECT item_name, count(*) AS rows\nFROM prices\nGROUP BY item_name\nORDER BY rows DESC"
-        )
+        st.session_state["sql_text"] = st.query_params.get("sql") or console.DEFAULT_SQL
     sql = st.text_area(t("sql.query"), key="sql_text", height=180)
     if st.button(t("sql.run"), type="primary"):
         st.query_params["sql"] = sql  # the link reproduces the query

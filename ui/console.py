@@ -11,6 +11,7 @@ import settings
 from queries import QueryError, gate
 
 Refused, Stopped, UserResult = gate.Refused, gate.Stopped, gate.UserResult
+DEFAULT_SQL = "SELECT item_name, count(*) AS n\nFROM prices\nGROUP BY item_name\nORDER BY n DESC"
 
 
 class Busy(QueryError):
