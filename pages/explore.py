@@ -8,7 +8,7 @@ import streamlit as st
 
 import settings
 from ui import data, export, frame
-from ui.i18n import current, t
+from ui.i18n import column_label, current, t
 
 PAGE_ROWS = 100
 qp = st.query_params
@@ -40,7 +40,7 @@ for col, name in zip(facet_cols, spec["facets"], strict=True):
     label_of = dict(zip(counts["value"], counts["n"], strict=True))
     with col:
         chosen = st.multiselect(
-            name,
+            column_label(name),
             options,
             default=[v for v in chosen_in_url if v in options],
             format_func=lambda v, c=label_of: f"{v} ({c.get(v, 0):,})",

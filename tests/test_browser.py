@@ -20,6 +20,7 @@ from urllib.parse import urlparse
 import pytest
 
 from tests.conftest import TEST_ENV
+from ui import navigation
 
 pytestmark = pytest.mark.browser
 
@@ -245,3 +246,14 @@ def test_phone_width_has_no_horizontal_overflow(open_page):
     assert body <= PHONE_WIDTH + 2, f"body is {body}px wide on a {PHONE_WIDTH}px screen"
     box = page.locator("h1").first.bounding_box()
     assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE_WIDTH + 2, box
+
+
+@pytest.mark.parametrize("spec", navigation.PAGES[1:], ids=lambda p: p.url_path)
+def test_every_direct_link_opens_inside_the_app_frame(open_page, spec):
+    # A shared link must run app.py's frame too: the sample banner and the app's own navigation.
+    page = open_page(f"/{spec.url_path}")
+    section, key = spec.title_key.split(".")
+    page.locator('[data-testid="stSidebarNav"]').get_by_text(KO[section][key]).first.wait_for()
+    page.get_by_text(KO["banner"]["sample"]).wait_for()
+    assert page.get_by_text("Page not found").count() == 0
+    assert urlparse(page.url).path == f"/{spec.url_path}"

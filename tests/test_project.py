@@ -90,6 +90,12 @@ def test_pages_only_render(path):
     assert "unsafe_allow_html" not in path.read_text("utf-8")
 
 
+def test_url_paths_differ_from_file_stems():
+    # A direct link to a url_path equal to its file's stem skips app.py's frame (see ui/navigation.py).
+    for page in navigation.PAGES:
+        assert page.url_path != Path(page.path).stem, page
+
+
 def test_every_page_file_is_in_the_navigation():
     listed = {p.path for p in navigation.PAGES}
     on_disk = {f"pages/{p.name}" for p in PROJECT.glob("pages/*.py")}

@@ -46,3 +46,8 @@ def item_label(item_name: str) -> str:
 
 def market_type_label(value: str) -> str:
     return {"전통시장": t("prices.traditional"), "대형마트": t("prices.mart")}.get(value, value)
+
+
+def column_label(column: str) -> str:
+    """A column's name for people, where the locale has one; the column name otherwise."""
+    return strings(current()).get("columns", {}).get(column, column)

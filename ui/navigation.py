@@ -1,5 +1,10 @@
 """The page list, in one place: app.py builds the navigation from it and the tests run every
-page in it."""
+page in it.
+
+A url_path must differ from its file's stem: with a `pages/` folder beside app.py, Streamlit
+1.67 serves a direct link such as /explore by running pages/explore.py on its own, without
+app.py's frame (no banner, no language switch, the legacy page list).
+"""
 
 from __future__ import annotations
 
@@ -20,8 +25,8 @@ class PageSpec:
 
 PAGES = [
     PageSpec("pages/prices.py", "nav.prices", ":material/shopping_cart:", "market-prices"),
-    PageSpec("pages/explore.py", "nav.explore", ":material/travel_explore:", "explore"),
-    PageSpec("pages/sql.py", "nav.sql", ":material/terminal:", "sql"),
+    PageSpec("pages/explore.py", "nav.explore", ":material/travel_explore:", "data-explorer"),
+    PageSpec("pages/sql.py", "nav.sql", ":material/terminal:", "sql-console"),
     PageSpec("pages/data.py", "nav.data", ":material/dataset:", "datasets"),
 ]
 
