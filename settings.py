@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -197,6 +198,28 @@ SETTINGS: tuple[Setting, ...] = (
         int,
     ),
     Setting(
+        "threshold_rules",
+        "MAYOR_THRESHOLD_RULES",
+        "2017-01-01=50/500/5000;2020-03-01=50/100/1000",
+        "Democracy Seoul answer thresholds, dated: `FROM=ANSWER/FORUM/MAYOR;...`. A proposal is judged "
+        "by the rule in force on its registration date (agrees for a department answer, agrees to open "
+        "a public forum, forum participants for the mayor's answer).",
+    ),
+    Setting(
+        "answer_deadline_days",
+        "MAYOR_ANSWER_DEADLINE_DAYS",
+        "30",
+        "Days a proposal may wait for its answer after crossing the answer threshold before it is flagged overdue.",
+        int,
+    ),
+    Setting(
+        "cadence_proposals_s",
+        "MAYOR_CADENCE_PROPOSALS_S",
+        "3600",
+        "Refresh cadence of the citizen proposals feed, in seconds.",
+        int,
+    ),
+    Setting(
         "cache_ttl_s",
         "MAYOR_CACHE_TTL_S",
         "60",
@@ -240,7 +263,23 @@ def get() -> SimpleNamespace:
     data_dir = Path(values["data_dir"])
     values["data_dir"] = data_dir if data_dir.is_absolute() else PROJECT_DIR / data_dir
     values["api_base_url"] = values["api_base_url"].rstrip("/")
+    threshold_rules(values["threshold_rules"])  # fail early, naming the variable
     return SimpleNamespace(**values)
+
+
+def threshold_rules(text: str) -> list[tuple[date, int, int, int]]:
+    """`2017-01-01=50/500/5000;2020-03-01=50/100/1000` as (since, answer, forum, mayor), by date."""
+    rules = []
+    try:
+        for part in filter(None, (p.strip() for p in text.split(";"))):
+            since, levels = part.split("=")
+            answer, forum, mayor = (int(x) for x in levels.split("/"))
+            rules.append((date.fromisoformat(since.strip()), answer, forum, mayor))
+    except ValueError:
+        raise SettingError(f"MAYOR_THRESHOLD_RULES={text!r}: expected FROM=ANSWER/FORUM/MAYOR;...") from None
+    if not rules:
+        raise SettingError("MAYOR_THRESHOLD_RULES is empty")
+    return sorted(rules)
 
 
 def help_for(name: str) -> Setting:

@@ -25,7 +25,7 @@ Check = Callable[[pd.Series], pd.Series]
 class Column:
     name: str
     sources: tuple[str, ...]  # wire names, first present wins (tolerates renamed fields)
-    kind: str  # text | int | number | date | month
+    kind: str  # text | int | number | date | datetime | month | flag (Y/N)
     sql_type: str
     required: bool = True
     check: Check | None = None
@@ -87,13 +87,31 @@ def _date(raw: pd.Series) -> pd.Series:
     return pd.to_datetime(s, format="mixed", errors="coerce").dt.normalize()
 
 
+def _datetime(raw: pd.Series) -> pd.Series:
+    s = _text(raw).str.replace(".", "-", regex=False)
+    return pd.to_datetime(s, format="mixed", errors="coerce")
+
+
+def _flag(raw: pd.Series) -> pd.Series:
+    s = _text(raw).str.upper()
+    return s.map({"Y": True, "N": False, "TRUE": True, "FALSE": False, "1": True, "0": False}).astype("boolean")
+
+
 def _month(raw: pd.Series) -> pd.Series:
     s = _text(raw)
     ok = s.str.fullmatch(r"\d{4}-(0[1-9]|1[0-2])").fillna(False)
     return s.where(ok)
 
 
-_PARSERS = {"text": _text, "number": _number, "int": _number, "date": _date, "month": _month}
+_PARSERS = {
+    "text": _text,
+    "number": _number,
+    "int": _number,
+    "date": _date,
+    "datetime": _datetime,
+    "month": _month,
+    "flag": _flag,
+}
 
 
 class Contract:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from loaders import boundaries, prices, reference, runner, sample
+from loaders import boundaries, prices, proposals, reference, runner, sample
 from loaders.envelope import Outcome, parse
 from loaders.runner import RunContext
 from loaders.seoul_api import FetchError, FetchResult, SeoulApi
@@ -28,9 +28,10 @@ class Feed:
 FEEDS: dict[str, Feed] = {
     "reference": Feed("reference", "reference", reference.transform),
     "prices": Feed("prices", "seoul", prices.transform, prices.SERVICE, prices.fetch),
+    "proposals": Feed("proposals", "seoul", proposals.transform, proposals.SERVICE, proposals.fetch),
     "boundaries": Feed("boundaries", "url", boundaries.transform),
 }
-SAMPLE_FEEDS = ("reference", "prices")  # what `sample` builds; boundaries need the network
+SAMPLE_FEEDS = ("reference", "prices", "proposals")  # what `sample` builds; boundaries need the network
 
 
 def ensure_sample(cfg) -> Path:

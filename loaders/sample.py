@@ -27,7 +27,7 @@ import datadir
 from loaders import reference
 from loaders.seoul_api import PAGE_SIZE
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 SEED = 20191220  # the day Seoul opened the Digital Citizen Mayor's Office to citizens (approx.)
 BASE_URL = "sample://bundled"
 KEY = "SAMPLE"
@@ -115,6 +115,76 @@ def price_rows(end: date, weeks: int, seed: int = SEED) -> list[dict]:
     return rows
 
 
+PROPOSAL_FIELDS = {
+    "교통": [
+        "버스 배차 간격을 줄여 주세요",
+        "자전거 도로를 이어 주세요",
+        "횡단보도 신호 시간을 늘려 주세요",
+        "마을버스 노선을 새로 만들어 주세요",
+    ],
+    "환경": ["미세먼지 쉼터를 늘려 주세요", "하천 산책로에 나무를 심어 주세요", "일회용컵 보증금을 확대해 주세요"],
+    "복지": [
+        "어르신 무료 급식소를 늘려 주세요",
+        "장애인 이동 지원을 확대해 주세요",
+        "한부모 가정 돌봄을 지원해 주세요",
+    ],
+    "주택": [
+        "청년 임대주택을 늘려 주세요",
+        "노후 주택 수리비를 지원해 주세요",
+        "전세 사기 피해 상담 창구를 열어 주세요",
+    ],
+    "안전": ["골목길 가로등을 밝혀 주세요", "어린이 보호구역 단속을 강화해 주세요", "지하철역 안전문을 점검해 주세요"],
+    "경제·일자리": [
+        "전통시장 주차장을 늘려 주세요",
+        "청년 창업 공간을 지원해 주세요",
+        "소상공인 배달 수수료를 낮춰 주세요",
+    ],
+    "문화·관광": ["공공도서관 운영 시간을 늘려 주세요", "한강 공원에 공연장을 만들어 주세요"],
+    "교육": ["방과후 돌봄 교실을 늘려 주세요", "평생학습 강좌를 다양하게 열어 주세요"],
+    "도시계획": ["공원 녹지를 늘려 주세요", "보행자 전용 거리를 만들어 주세요"],
+    "행정": ["민원 처리 결과를 문자로 알려 주세요", "구청 온라인 예약을 쉽게 해 주세요"],
+}
+
+
+def proposal_rows(end: date, seed: int = SEED, count: int = 2400) -> list[dict]:
+    """Wire records of ChunmanFreeSuggestions: proposals from 2017 to `end`, newest first, with a
+    heavy-tailed agree count (most gather a handful of votes, a few thousands)."""
+    rng = np.random.default_rng(seed + 1)
+    start = date(2017, 1, 1)
+    span = (end - start).days
+    fields = list(PROPOSAL_FIELDS)
+    weights = np.array([18, 12, 12, 12, 10, 10, 7, 7, 7, 5], dtype=float)
+    names = reference.districts()["name_ko"].tolist()
+    rows = []
+    offsets = np.sort(rng.integers(0, span + 1, size=count))
+    for n, offset in enumerate(offsets):
+        day = start + timedelta(days=int(offset))
+        field = fields[rng.choice(len(fields), p=weights / weights.sum())]
+        title = f"{names[rng.integers(len(names))]} {rng.choice(PROPOSAL_FIELDS[field])}"
+        agree = int(rng.lognormal(mean=1.6, sigma=1.7))
+        disagree = int(agree * rng.uniform(0.02, 0.6) + rng.integers(0, 4))
+        age_days = (end - day).days
+        over = agree >= 50
+        answered = rng.random() < (0.9 if over and age_days > 45 else 0.4 if over else 0.04)
+        seconds = int(rng.integers(8 * 3600, 23 * 3600))
+        rows.append(
+            {
+                "SN": str(100000 + n),
+                "TITLE": title,
+                "CONTENT": f"{title}. 주민들이 오랫동안 불편을 겪고 있습니다. 검토를 부탁드립니다.",
+                "VOTE_SCORE": f"{agree - disagree * 0.5:.1f}",
+                "REG_DATE": f"{day.isoformat()} {seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}",
+                "VISIOIN_TXT": field,
+                "USER_COMMENT_CNT": str(int(agree * rng.uniform(0.05, 0.4))),
+                "VOTE_CNT": str(agree),
+                "VOTE_DIS_CNT": str(disagree),
+                "REPLY_YN": "Y" if answered else "N",
+            }
+        )
+    rows.reverse()
+    return rows
+
+
 def envelope(service: str, rows: list[dict], total: int | None = None) -> dict:
     return {
         service: {
@@ -136,9 +206,12 @@ def generate(data_dir: Path, end: date, weeks: int) -> Path:
     except (OSError, ValueError):
         pass
     out.mkdir(parents=True, exist_ok=True)
-    service = "ListNecessariesPricesService"
-    payload = json.dumps(envelope(service, price_rows(end, weeks)), ensure_ascii=False)
-    (out / f"{service}.json").write_text(payload, "utf-8")
+    for service, rows in (
+        ("ListNecessariesPricesService", price_rows(end, weeks)),
+        ("ChunmanFreeSuggestions", proposal_rows(end)),
+    ):
+        payload = json.dumps(envelope(service, rows), ensure_ascii=False)
+        (out / f"{service}.json").write_text(payload, "utf-8")
     manifest_path.write_text(json.dumps(manifest), "utf-8")
     return out
 

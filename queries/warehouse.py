@@ -70,7 +70,7 @@ def build(data_dir: Path, memory_limit: str = "1GB", threads: int | None = None)
             con.execute(f"CREATE VIEW {_quote(table)} AS SELECT * FROM {alias}.main.{_quote(table)}")
             present.add(table)
     for table in dictionary()["tables"]:
-        if table not in present and table not in ("datasets", "load_runs", "quarantine"):
+        if table not in present and table not in ("datasets", "load_runs", "quarantine", "threshold_rules"):
             con.execute(_empty_table_sql(table))
 
     con.execute(_empty_table_sql("datasets"))
@@ -90,6 +90,7 @@ def build(data_dir: Path, memory_limit: str = "1GB", threads: int | None = None)
     _load_runs(con, data_dir)
     _load_quarantine(con, data_dir)
     _load_catalog(con)
+    _load_threshold_rules(con)
     # Last: after this, SQL can neither reach files nor change these settings (stack-notes.md).
     con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")
@@ -154,6 +155,16 @@ def _load_catalog(con) -> None:
         con.register("_frame", frame)
         con.execute(f"CREATE TABLE {name} AS SELECT * FROM _frame")
         con.unregister("_frame")
+
+
+def _load_threshold_rules(con) -> None:
+    """The dated Democracy Seoul rules from settings, so a changed setting applies on the next
+    reader rebuild without reloading any data."""
+    con.execute(_empty_table_sql("threshold_rules"))
+    rules = settings.threshold_rules(settings.get().threshold_rules)
+    for i, (since, answer, forum, mayor) in enumerate(rules):
+        until = rules[i + 1][0] if i + 1 < len(rules) else None
+        con.execute("INSERT INTO threshold_rules VALUES (?, ?, ?, ?, ?)", [since, until, answer, forum, mayor])
 
 
 def _cadence(env: str) -> int | None:

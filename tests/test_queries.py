@@ -8,7 +8,7 @@ import pytest
 import queries
 
 ITEM = "배추(2.5~3kg)"
-PARAMS = {"item_name": ITEM, "limit": 5}
+PARAMS = {"item_name": ITEM, "limit": 5, "category": "", "deadline_days": 30}
 
 
 @pytest.mark.parametrize("name", queries.names())
@@ -59,7 +59,9 @@ def test_feed_status_reports_sample_and_states(sample_data_dir):
 
 def test_provenance_says_sample(sample_data_dir):
     row = queries.run("data_provenance").iloc[0]
-    assert bool(row["any_sample"]) is True and row["datasets"] == 2
+    from loaders import feeds
+
+    assert bool(row["any_sample"]) is True and row["datasets"] == len(feeds.SAMPLE_FEEDS)
 
 
 def test_quarantine_reasons_count_the_latest_run_only(sample_data_dir):
