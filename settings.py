@@ -170,6 +170,13 @@ SETTINGS: tuple[Setting, ...] = (
         int,
     ),
     Setting(
+        "console_max_sql_chars",
+        "MAYOR_CONSOLE_MAX_SQL_CHARS",
+        "20000",
+        "Longest user SQL accepted, in characters; checked before anything parses it.",
+        int,
+    ),
+    Setting(
         "console_timeout_s",
         "MAYOR_CONSOLE_TIMEOUT_S",
         "5",

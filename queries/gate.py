@@ -72,7 +72,12 @@ def run_user_sql(
     max_rows = cfg.console_max_rows if max_rows is None else max_rows
     timeout_s = cfg.console_timeout_s if timeout_s is None else timeout_s
     memory_mb = cfg.console_memory_mb if memory_mb is None else memory_mb
-    check(sql)
+    # Only cheap checks here, in the app process: parsing a huge statement costs memory and time,
+    # so the full check runs in the child, under its limits.
+    if not sql or not sql.strip():
+        raise Refused("empty query")
+    if len(sql) > cfg.console_max_sql_chars:
+        raise Refused(f"the query is longer than {cfg.console_max_sql_chars:,} characters")
     request = {
         "sql": sql,
         "max_rows": max_rows,
@@ -105,11 +110,35 @@ def run_user_sql(
         answer = pickle.loads(out)
     except Exception:
         raise Stopped("the query's process ended without an answer (out of memory?)") from None
+    if answer[0] == "refused":
+        raise Refused(answer[1])
     if answer[0] == "stopped":
         raise Stopped(answer[1])
     if answer[0] == "error":
         raise QueryError(answer[1])
     _, columns, rows = answer
     truncated = len(rows) > max_rows
-    frame = pd.DataFrame.from_records(rows[:max_rows], columns=columns)
+    frame = _displayable(pd.DataFrame.from_records(rows[:max_rows], columns=_unique(columns)))
     return UserResult(frame, truncated, elapsed)
+
+
+def _unique(columns: list[str]) -> list[str]:
+    """`SELECT 1 AS a, 2 AS a` is valid SQL, but tables and exports need distinct names."""
+    seen: dict[str, int] = {}
+    out = []
+    for name in columns:
+        count = seen.get(name, 0)
+        seen[name] = count + 1
+        out.append(name if count == 0 else f"{name}_{count + 1}")
+    return out
+
+
+def _displayable(frame: pd.DataFrame) -> pd.DataFrame:
+    """Values Arrow cannot carry (integers beyond 64 bits from HUGEINT, mixed objects) become
+    text, so any accepted query can be shown and exported."""
+    for col in frame.columns:
+        if frame[col].dtype == object:
+            values = frame[col].dropna()
+            if values.map(lambda v: isinstance(v, int) and not -(2**63) <= v < 2**63).any():
+                frame[col] = frame[col].map(lambda v: None if v is None else str(v))
+    return frame

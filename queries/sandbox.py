@@ -2,7 +2,7 @@
 
 Reads a JSON request on stdin, limits its own address space (RLIMIT_AS) before touching any data,
 builds a fresh locked read-only instance, runs the query and writes a pickled answer on stdout:
-("ok", columns, rows) | ("stopped", reason) | ("error", reason). Never prints a traceback.
+("ok", columns, rows) | ("refused", reason) | ("stopped", reason) | ("error", reason). Never prints a traceback.
 """
 
 from __future__ import annotations
@@ -24,10 +24,16 @@ def answer(request: dict) -> tuple:
     try:
         import duckdb
 
-        from queries import warehouse
+        from queries import gate, warehouse
     except MemoryError:
         return ("stopped", "the console's memory limit is too small to start a query")
     budget_mb = max(64, memory // (1024 * 1024) // 3)
+    try:
+        gate.check(request["sql"])
+    except gate.Refused as e:
+        return ("refused", str(e))
+    except MemoryError:
+        return ("stopped", "the query is too large to parse within the console's memory")
     try:
         con = warehouse.build(Path(request["data_dir"]), memory_limit=f"{budget_mb}MB", threads=1)
         cur = con.execute(request["sql"])

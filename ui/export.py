@@ -6,6 +6,7 @@ so a spreadsheet shows them as text instead of running them as formulas (CSV inj
 
 from __future__ import annotations
 
+import csv
 import io
 
 import pandas as pd
@@ -23,7 +24,9 @@ def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
 
 def to_csv(frame: pd.DataFrame) -> bytes:
     # utf-8-sig: the BOM tells Excel the file is UTF-8, so Korean text opens readable.
-    return neutralise(frame).to_csv(index=False).encode("utf-8-sig")
+    # Every text field is quoted: pandas leaves a bare carriage return unquoted, which splits the
+    # row and can start a new line with an unprotected formula.
+    return neutralise(frame).to_csv(index=False, quoting=csv.QUOTE_NONNUMERIC).encode("utf-8-sig")
 
 
 def to_parquet(frame: pd.DataFrame) -> bytes:
