@@ -135,3 +135,30 @@ def test_readme_table_reference_matches_the_dictionary():
 
 def test_readme_settings_table_matches_settings():
     assert settings.markdown_table() in README
+
+
+def _version(text: str) -> tuple:
+    return tuple(int(p) for p in re.findall(r"\d+", text)[:4])
+
+
+def test_streamlit_caps_messages_and_uploads():
+    with open(PROJECT / ".streamlit" / "config.toml", "rb") as f:
+        server = tomllib.load(f)["server"]
+    assert server["maxUploadSize"] == 1
+    assert 0 < server["maxMessageSize"] <= 50
+
+
+def test_pinned_versions_carry_the_advisory_fixes():
+    with open(PROJECT / "data" / "advisories.toml", "rb") as f:
+        minimum = tomllib.load(f)["minimum"]
+    pins = {}
+    for line in (PROJECT / "constraints.txt").read_text().splitlines():
+        if "==" in line and not line.startswith("#"):
+            name, version = line.split("==", 1)
+            pins[name.strip().lower().replace("_", "-")] = version.strip()
+    checked = 0
+    for package, (least, advisory) in minimum.items():
+        if package in pins:
+            checked += 1
+            assert _version(pins[package]) >= _version(least), f"{package}=={pins[package]}: {advisory}"
+    assert checked >= 6, "the table should cover the pinned dependencies"
