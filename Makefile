@@ -34,7 +34,7 @@ warehouse: setup
 	$(BIN)/python -m loaders sample --if-empty
 
 run: warehouse
-	$(BIN)/streamlit run app.py
+	$(BIN)/python serve.py
 
 lint: setup
 	$(BIN)/ruff check .

@@ -233,6 +233,30 @@ SETTINGS: tuple[Setting, ...] = (
         "Seconds a page keeps a query result before asking the warehouse again.",
         int,
     ),
+    Setting(
+        "panel_min_cell",
+        "MAYOR_PANEL_MIN_CELL",
+        "10",
+        "Smallest number of citizen-panel members a demographic cell may show (k): cells with fewer are "
+        "suppressed in every panel view and export, with complementary cells so totals cannot reveal them.",
+        int,
+    ),
+    Setting(
+        "panel_size",
+        "MAYOR_PANEL_SIZE",
+        "3000",
+        "Seats of the citizen panel (서울시민회의): the default size of `python -m loaders panel-draw` and of "
+        "the sample panel.",
+        int,
+    ),
+    Setting(
+        "panel_seed",
+        "MAYOR_PANEL_SEED",
+        "20200701",
+        "Default seed of the stratified panel draw (`python -m loaders panel-draw --seed`); the sample panel is "
+        "drawn with it. The same seed, pool and census always draw the same panel.",
+        int,
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

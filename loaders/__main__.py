@@ -1,4 +1,4 @@
-"""python -m loaders {refresh,sample,status,import} — see README "Loaders"."""
+"""python -m loaders {refresh,sample,status,import,panel-draw} — see README "Loaders"."""
 
 from __future__ import annotations
 
@@ -74,8 +74,8 @@ def cmd_sample(args, cfg) -> int:
 
 def cmd_import(args, cfg) -> int:
     feed = feeds.FEEDS.get(args.feed)
-    if feed is None or feed.kind != "seoul":
-        importable = [f.name for f in feeds.FEEDS.values() if f.kind == "seoul"]
+    if feed is None or feed.kind not in feeds.IMPORTABLE_KINDS:
+        importable = [f.name for f in feeds.FEEDS.values() if f.kind in feeds.IMPORTABLE_KINDS]
         print(f"cannot import into {args.feed!r}; importable feeds: {', '.join(importable)}", file=sys.stderr)
         return 2
     path = Path(args.file)
@@ -83,6 +83,41 @@ def cmd_import(args, cfg) -> int:
         print(f"no such file: {path}", file=sys.stderr)
         return 2
     return _report([feeds.import_file(feed, cfg, path)])
+
+
+def cmd_panel_draw(args, cfg) -> int:
+    from loaders import participation_sample
+
+    seed = cfg.panel_seed if args.seed is None else args.seed
+    size = cfg.panel_size if args.size is None else args.size
+    if seed < 0 or size < 1 or args.round < 1:
+        print("--seed must be 0 or more, --size and --round 1 or more", file=sys.stderr)
+        return 2
+    pool = Path(args.pool) if args.pool else None
+    if pool is not None and not pool.is_file():
+        print(f"no such file: {pool}", file=sys.stderr)
+        return 2
+    feed = feeds.FEEDS["panel_draw"]
+    record, members, summary = participation_sample.draw(
+        cfg, pool, lambda p: feeds.read_file_rows(feed, p), seed=seed, size=size, draw_round=args.round
+    )
+    status = sys.stderr if args.out == "-" else sys.stdout  # stdout may carry the panel itself
+    print(_line(record), file=status)
+    if members is None:
+        return 1
+    if summary["seats_short"]:
+        print(
+            f"warning: {summary['seats_short']} seats unfilled in {summary['strata_short']} strata "
+            "(fewer applicants than the quota)",
+            file=sys.stderr,
+        )
+    text = members.to_csv(index=False, lineterminator="\n")
+    if args.out == "-":
+        sys.stdout.write(text)
+    else:
+        Path(args.out).write_text(text, "utf-8")
+    print(f"seed {seed}: {len(members)} members drawn, fingerprint {summary['drawn_sha256']}", file=status)
+    return 0
 
 
 def cmd_status(args, cfg) -> int:
@@ -112,6 +147,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("feed")
     p.add_argument("file")
     p.set_defaults(func=cmd_import)
+    p = sub.add_parser("panel-draw", help="draw the citizen panel: stratified by district, gender and age band")
+    p.add_argument("--seed", type=int, default=None, help="default: MAYOR_PANEL_SEED")
+    p.add_argument("--size", type=int, default=None, help="seats (default: MAYOR_PANEL_SIZE)")
+    p.add_argument("--pool", default=None, help="applicants CSV (default: the sample pool)")
+    p.add_argument("--round", type=int, default=1, help="draw round written into the panel (default 1)")
+    p.add_argument("--out", default="-", help="where to write the panel CSV (default: stdout)")
+    p.set_defaults(func=cmd_panel_draw)
     args = parser.parse_args(argv)
     try:
         cfg = settings.get()

@@ -10,7 +10,18 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from loaders import boundaries, prices, proposals, reference, runner, sample
+from loaders import (
+    boundaries,
+    census,
+    forums,
+    panel,
+    participation_sample,
+    prices,
+    proposals,
+    reference,
+    runner,
+    sample,
+)
 from loaders.envelope import Outcome, parse
 from loaders.runner import RunContext
 from loaders.seoul_api import FetchError, FetchResult, SeoulApi
@@ -33,6 +44,17 @@ FEEDS: dict[str, Feed] = {
 }
 SAMPLE_FEEDS = ("reference", "prices", "proposals")  # what `sample` builds; boundaries need the network
 
+# Listening forums and the citizen panel have no open feed (loaders/participation_sample.py):
+# bundled: a file in data/; file: `import FEED FILE` or the sample; draw: `panel-draw` or the sample.
+FEEDS |= {
+    "census": Feed("census", "bundled", census.transform),
+    "forums": Feed("forums", "file", forums.transform),
+    "panel": Feed("panel", "file", panel.transform),
+    "panel_draw": Feed("panel_draw", "draw", panel.draw_transform),
+}
+SAMPLE_FEEDS += ("census", "forums", "panel", "panel_draw")
+IMPORTABLE_KINDS = ("seoul", "file")
+
 
 def ensure_sample(cfg) -> Path:
     return sample.generate(cfg.data_dir, date.fromisoformat(cfg.sample_end_date), cfg.sample_weeks)
@@ -40,6 +62,8 @@ def ensure_sample(cfg) -> Path:
 
 def refresh(feed: Feed, cfg, *, use_sample: bool | None = None):
     """Run one feed: live when an API key is set, otherwise from the bundled sample."""
+    if feed.kind in participation_sample.KINDS:
+        return participation_sample.refresh(feed, cfg, use_sample=use_sample is True, read=read_file_rows)
     if use_sample is None:
         use_sample = not cfg.api_key
     if feed.kind == "reference":

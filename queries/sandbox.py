@@ -36,6 +36,7 @@ def answer(request: dict) -> tuple:
         return ("stopped", "the query is too large to parse within the console's memory")
     try:
         con = warehouse.build(Path(request["data_dir"]), memory_limit=f"{budget_mb}MB", threads=1)
+        warehouse.hide_restricted(con)  # personal data only through named queries that suppress it
         cur = con.execute(request["sql"])
         rows = cur.fetchmany(int(request["max_rows"]) + 1)
         return ("ok", [d[0] for d in cur.description], rows)

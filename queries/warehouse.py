@@ -229,3 +229,28 @@ def dictionary_markdown() -> str:
         out += [f"| `{c}` | {ty} | {m} |" for c, (ty, m) in spec["columns"].items()]
         out.append("")
     return "\n".join(out).rstrip()
+
+
+def hide_restricted(con: duckdb.DuckDBPyConnection) -> None:
+    """Remove personal data from an instance that runs user SQL: tables marked `restricted` in
+    data/dictionary.toml (panel_members) are read only through named queries that aggregate and
+    suppress small cells. The feed file holding one is detached, so `feed_<name>.main.<table>`
+    cannot reach it either; a restricted table therefore lives in a feed of its own."""
+    restricted = sorted(t for t, spec in dictionary()["tables"].items() if spec.get("restricted"))
+    if not restricted:
+        return
+    found = con.execute(
+        "SELECT view_name, 'VIEW' FROM duckdb_views() WHERE database_name = current_database() "
+        "AND list_contains($t, view_name) UNION ALL SELECT table_name, 'TABLE' FROM duckdb_tables() "
+        "WHERE database_name = current_database() AND list_contains($t, table_name)",
+        {"t": restricted},
+    ).fetchall()
+    for name, kind in found:
+        con.execute(f"DROP {kind} {_quote(name)}")
+    holders = con.execute(
+        "SELECT DISTINCT database_name FROM duckdb_tables() "
+        "WHERE database_name <> current_database() AND list_contains($t, table_name)",
+        {"t": restricted},
+    ).fetchall()
+    for (database,) in holders:
+        con.execute(f"DETACH {_quote(database)}")
