@@ -1,0 +1,185 @@
+"""Hostile citizen and feed text in a real browser: payloads in market names, item names,
+proposal titles and forum topics must show as text on every page and never run.
+
+Each payload either calls alert() or sets window.__xss; the test fails on any dialog and on any
+change to window.__xss, and checks that at least one payload is really on the page as text (so a
+payload that never arrived cannot pass silently).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import TEST_ENV
+from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, PROJECT, free_port, stop, wait_healthy
+
+pytestmark = pytest.mark.browser
+
+PAYLOADS = [
+    "<script>window.__xss=1</script>",
+    '<img src=x onerror="window.__xss=2">',
+    '<svg onload="window.__xss=3"></svg>',
+    "[클릭](javascript:window.__xss=4)",
+    '<a href="javascript:window.__xss=5">링크</a>',
+    "&lt;script&gt;window.__xss=6&lt;/script&gt;",
+    '"><img src=x onerror=alert(7)>',
+    '<iframe srcdoc="<script>parent.__xss=8</script>"></iframe>',
+    '<b onmouseover="window.__xss=9">굵게</b>',
+    '**굵게** <details open ontoggle="window.__xss=10">',
+    '![x](x" onerror="window.__xss=12)',
+    "<math><mtext><table><mglyph><style><img src=x onerror=alert(13)>",
+]
+DISTRICTS = ["종로구", "중구", "마포구", "강남구", "송파구", "노원구"]
+
+
+def price_records() -> list[dict]:
+    rows = []
+    for i, payload in enumerate(PAYLOADS):
+        for week, day in enumerate(("2026-11-12", "2026-11-19")):
+            rows.append(
+                {
+                    "P_SEQ": f"{900000 + i * 10 + week}.0",
+                    "M_SEQ": f"{500 + i}.0",
+                    "M_NAME": payload,
+                    "A_SEQ": "13.0" if i % 2 else "99.0",
+                    "A_NAME": "사과(부사, 300g)" if i % 2 else f"{payload}(1개)",
+                    "A_UNIT": "1개",
+                    "A_PRICE": str(2000 + i * 37 + week * 11),
+                    "P_YEAR_MONTH": day[:7],
+                    "ADD_COL": payload,
+                    "P_DATE": day,
+                    "M_TYPE_CODE": "001" if i % 3 else "002",
+                    "M_TYPE_NAME": "전통시장" if i % 3 else "대형마트",
+                    "M_GU_CODE": "",
+                    "M_GU_NAME": DISTRICTS[i % len(DISTRICTS)],
+                }
+            )
+    return rows
+
+
+def proposal_records() -> list[dict]:
+    return [
+        {
+            "SN": str(700000 + i),
+            "TITLE": payload,
+            "CONTENT": payload,
+            "VOTE_SCORE": "1.0",
+            "REG_DATE": f"2026-{(i % 9) + 1:02d}-1{i % 9} 10:00:00",
+            "VISIOIN_TXT": payload if i % 4 == 0 else "교통",
+            "USER_COMMENT_CNT": "1",
+            "VOTE_CNT": str([3, 48, 60, 120, 700, 1500][i % 6]),
+            "VOTE_DIS_CNT": "1",
+            "REPLY_YN": "N",
+        }
+        for i, payload in enumerate(PAYLOADS)
+    ]
+
+
+@pytest.fixture(scope="module")
+def hostile_server(sample_source, tmp_path_factory):
+    root = tmp_path_factory.mktemp("xss")
+    data_dir = root / "data"
+    shutil.copytree(sample_source, data_dir)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MAYOR_", "SEOUL_"))}
+    env.update(TEST_ENV)
+    env["MAYOR_DATA_DIR"] = str(data_dir)
+    (root / "prices.json").write_text(json.dumps(price_records(), ensure_ascii=False), "utf-8")
+    (root / "proposals.json").write_text(json.dumps(proposal_records(), ensure_ascii=False), "utf-8")
+    with open(root / "forums.csv", "w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["date", "topic", "field", "participants", "outcome"])
+        for i, payload in enumerate(PAYLOADS):
+            writer.writerow([f"2015-0{(i % 9) + 1}-1{i % 9}", payload, payload, 100 + i, payload])
+    for feed, name in (("prices", "prices.json"), ("proposals", "proposals.json"), ("forums", "forums.csv")):
+        done = subprocess.run(
+            [sys.executable, "-m", "loaders", "import", feed, str(root / name)],
+            cwd=PROJECT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert done.stdout.startswith(f"{feed}: ok"), done.stdout
+    port = free_port()
+    log = root / "streamlit.log"
+    cmd = [sys.executable, "serve.py", "--server.port", str(port), "--server.address", "127.0.0.1"]
+    cmd += ["--server.headless", "true", "--server.fileWatcherType", "none"]
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(cmd, cwd=PROJECT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_healthy(f"{base}/_stcore/health", proc, log)
+        yield base
+    finally:
+        stop(proc)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.mark.parametrize(
+    ("path", "heading"),
+    [
+        ("/", "생필품 가격"),
+        ("/citizen-proposals", "시민 제안"),
+        ("/listening-forums", "청책토론회"),
+        ("/data-explorer?ds=prices", "자료 탐색"),
+        ("/data-explorer?ds=proposals", "자료 탐색"),
+        ("/datasets", "데이터 목록"),
+    ],
+)
+def test_hostile_text_never_runs(browser, hostile_server, path, heading):
+    context = browser.new_context(viewport={"width": 1400, "height": 2200}, locale="ko-KR")
+    context.add_init_script("window.__xss = 0;")
+    page = context.new_page()
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    try:
+        page.goto(hostile_server + path)
+        page.locator("h1", has_text=heading).wait_for(timeout=30_000)
+        page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')")
+        page.wait_for_timeout(2500)  # charts and maps draw after the script run
+        # Hover every chart once: plotly hover labels are another renderer of feed text.
+        for chart in page.locator(".js-plotly-plot").all()[:4]:
+            box = chart.bounding_box()
+            if box:
+                page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+                page.wait_for_timeout(300)
+        assert dialogs == []
+        assert page.evaluate("() => window.__xss") == 0
+        assert page.evaluate("() => document.querySelectorAll('iframe[srcdoc], svg[onload], img[onerror]').length") == 0
+    finally:
+        context.close()
+
+
+def test_payloads_really_reach_the_page_as_text(browser, hostile_server):
+    # Proposal categories carry payloads into the votes-by-field chart's axis labels (SVG text).
+    context = browser.new_context(viewport={"width": 1400, "height": 2200}, locale="ko-KR")
+    page = context.new_page()
+    try:
+        page.goto(hostile_server + "/citizen-proposals")
+        page.locator("h1", has_text="시민 제안").wait_for(timeout=30_000)
+        page.wait_for_selector(".js-plotly-plot .ytick text", timeout=20_000)
+        page.wait_for_timeout(1500)
+        labels = page.evaluate(
+            "() => [...document.querySelectorAll('.js-plotly-plot .ytick text')].map(t => t.textContent)"
+        )
+        assert any(p[:10] in " ".join(labels) for p in PAYLOADS), labels
+    finally:
+        context.close()
