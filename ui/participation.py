@@ -60,9 +60,12 @@ def age_label(band: str) -> str:
 
 
 def district_label(frame: pd.DataFrame) -> pd.Series:
+    """The district's name in the page's language; its SIG_CD when the reference table is missing,
+    so rows stay distinct (a heat map needs one row per district)."""
+    names = frame["district_name"]
     if current() == "en":
-        return frame["district_name_en"].fillna(frame["district_name"])
-    return frame["district_name"]
+        names = frame["district_name_en"].fillna(names)
+    return names.fillna(frame["sig_cd"]) if "sig_cd" in frame else names
 
 
 def cells_export(cells: pd.DataFrame) -> bytes:
