@@ -114,6 +114,14 @@ SETTINGS: tuple[Setting, ...] = (
         float,
     ),
     Setting(
+        "max_row_drop",
+        "MAYOR_MAX_ROW_DROP",
+        "0.5",
+        "A live refresh whose rows fall by more than this share against the serving version is rejected "
+        "as a collapsed snapshot (0.5: losing half the rows). Sample rebuilds and file imports are exempt.",
+        float,
+    ),
+    Setting(
         "keep_versions",
         "MAYOR_KEEP_VERSIONS",
         "3",

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+import datadir
 import settings
 from loaders import store
 from loaders.envelope import Outcome
@@ -79,6 +80,23 @@ def run(
     return record
 
 
+def _reject_collapse(feed: str, ctx: RunContext, result: Transformed) -> None:
+    """A source that suddenly answers with far fewer rows (a half-filled table on their side) would
+    otherwise replace good data while looking internally consistent."""
+    if ctx.source != "live":  # sample rebuilds and file imports are deliberate
+        return
+    serving = datadir.read_pointer(ctx.data_dir, feed)
+    if not serving:
+        return
+    before = sum(serving["rows"].values())
+    after = sum(len(t.frame) for t in result.tables)
+    if before and after < before * (1 - ctx.cfg.max_row_drop):
+        raise Rejected(
+            f"rows fell from {before:,} to {after:,} (more than MAYOR_MAX_ROW_DROP {ctx.cfg.max_row_drop:.0%}); "
+            "the serving version is kept"
+        )
+
+
 def _run_locked(feed, ctx, fetch, transform, record: store.RunRecord) -> None:
     fetched = fetch()
     record.api_code = fetched.code
@@ -104,6 +122,7 @@ def _run_locked(feed, ctx, fetch, transform, record: store.RunRecord) -> None:
         )
     if not any(len(t.frame) for t in result.tables):
         raise Rejected("no row passed validation")
+    _reject_collapse(feed, ctx, result)
     version = store.publish(
         ctx.data_dir,
         feed,

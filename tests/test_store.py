@@ -233,3 +233,24 @@ def test_readers_in_other_processes_never_see_half_loaded_data(isolated_env):
         assert errors == []
         assert set(seen) <= sizes
         assert len(seen) >= 2, "readers should have noticed new versions"
+
+
+def test_a_collapsing_row_count_is_rejected(isolated_env):
+    ctx = RunContext(settings.get(), isolated_env, "live", is_sample=False)
+    runner.run("things", ctx, lambda: FetchResult("S", "INFO-000", "", 100, _records(100)), _transform_ok)
+    before = serving_rows(isolated_env)
+    r = runner.run("things", ctx, lambda: FetchResult("S", "INFO-000", "", 10, _records(10, "b")), _transform_ok)
+    assert r.outcome == "rejected"
+    assert r.message.startswith("rows fell from 100 to 10")
+    assert serving_rows(isolated_env) == before
+    # A moderate change is a normal refresh; a deliberate file import may shrink the data.
+    assert (
+        runner.run(
+            "things", ctx, lambda: FetchResult("S", "INFO-000", "", 60, _records(60, "c")), _transform_ok
+        ).outcome
+        == "ok"
+    )
+    file_ctx = RunContext(settings.get(), isolated_env, "file:small.json", is_sample=False)
+    r = runner.run("things", file_ctx, lambda: FetchResult("S", "INFO-000", "", 5, _records(5, "d")), _transform_ok)
+    assert r.outcome == "ok"
+    assert len(serving_rows(isolated_env)) == 5
