@@ -28,7 +28,8 @@ c1.metric(t("forums.forums"), f"{int(s['forums']):,}")
 c2.metric(t("forums.participants"), f"{int(s['participants']):,}")
 c3.metric(
     t("forums.period"),
-    f"{frame.when(s['first_on'], with_time=False)} – {frame.when(s['last_on'], with_time=False)}",
+    # Years: a date range does not fit a metric tile (the exact dates are in the intro and the list).
+    f"{frame.when(s['first_on'], with_time=False)[:4]}–{frame.when(s['last_on'], with_time=False)[:4]}",
 )
 c4.metric(t("forums.median"), f"{round(float(s['median_participants'])):,}")
 
@@ -53,6 +54,7 @@ if forums is not None and not forums.empty:
         margin={"l": 0, "r": 0, "t": 10, "b": 0},
         yaxis_title=t("forums.col_participants"),
         legend={"orientation": "h", "y": 1.15},
+        xaxis_tickformat="%Y-%m",
     )
     st.plotly_chart(fig, width="stretch")
     st.caption(t("forums.timeline_caption"))
@@ -114,6 +116,7 @@ with right:
             height=300,
             margin={"l": 0, "r": 0, "t": 10, "b": 0},
             yaxis_title=t("forums.col_cumulative"),
+            xaxis_tickformat="%Y-%m",
         )
         st.plotly_chart(fig, width="stretch")
         st.caption(t("forums.reach_caption"))

@@ -92,6 +92,7 @@ elif trend is not None:
         height=320,
         margin={"l": 0, "r": 0, "t": 10, "b": 0},
         yaxis_title=t("prices.col_price"),
+        xaxis_tickformat="%Y-%m",  # plotly month names are English in either UI language
         legend={"orientation": "h", "y": 1.1},
         hovermode="x unified",
     )

@@ -130,7 +130,12 @@ with right:
                 go.Scatter(x=monthly["month"], y=monthly["answered"], name=t("proposals.answered"), mode="lines"),
             ]
         )
-        fig.update_layout(height=360, margin={"l": 0, "r": 0, "t": 10, "b": 0}, legend={"orientation": "h", "y": 1.1})
+        fig.update_layout(
+            height=360,
+            margin={"l": 0, "r": 0, "t": 10, "b": 0},
+            legend={"orientation": "h", "y": 1.1},
+            xaxis_tickformat="%Y-%m",  # plotly month names are English in either UI language
+        )
         st.plotly_chart(fig, width="stretch")
 
 st.subheader(t("proposals.near_title"))
