@@ -35,8 +35,8 @@ SHARE_FORMAT = {
 }
 
 
-def gap_section(name: str, labeller) -> None:
-    view = frame.query_or_warn(name, k=k)
+def gap_section(dimension: str, labeller) -> None:
+    view = frame.query_or_warn("panel_by_group", dimension=dimension, k=k)
     if view is None:
         return
     labels = labeller(view)
@@ -106,11 +106,11 @@ else:
         [t("panel.tab_gender"), t("panel.tab_age"), t("panel.tab_district"), t("panel.tab_cells")]
     )
     with tab_gender:
-        gap_section("panel_by_gender", lambda v: v["gender"].map(gender_label))
+        gap_section("gender", lambda v: v["gender"].map(gender_label))
     with tab_age:
-        gap_section("panel_by_age_band", lambda v: v["age_band"].map(age_label))
+        gap_section("age_band", lambda v: v["age_band"].map(age_label))
     with tab_district:
-        gap_section("panel_by_district", district_label)
+        gap_section("district", district_label)
     with tab_cells:
         cells = frame.query_or_warn("panel_by_cell", k=k)
         if cells is not None and not cells.empty:
