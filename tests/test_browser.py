@@ -76,44 +76,45 @@ def stop(proc: subprocess.Popen) -> None:
         proc.wait(timeout=10)
 
 
-@pytest.fixture(scope="module")
-def server(sample_source, tmp_path_factory) -> str:
-    """`python serve.py` (streamlit run app.py) on a free 127.0.0.1 port, serving a copy of the sample warehouse.
-
-    Module-scoped so the tests share one server; the copy is made the same way `sample_data_dir`
-    makes its copy (that fixture is per test and would restart the server for every test)."""
-    root = tmp_path_factory.mktemp("browser")
-    data_dir = root / "data"
-    shutil.copytree(sample_source, data_dir)
+def app_env(data_dir: Path) -> dict:
+    """The test settings, no key, and this data directory: what a served app under test sees."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MAYOR_", "SEOUL_"))}
     env.update(TEST_ENV)
     env["MAYOR_DATA_DIR"] = str(data_dir)
+    return env
+
+
+@contextlib.contextmanager
+def serve_app(data_dir: Path, log: Path):
+    """`python serve.py` (the launcher `make run` uses) on a free 127.0.0.1 port; yields its base
+    URL and stops the whole process group afterwards."""
     port = free_port()
     # The interpreter running the tests (the Makefile's .venv or the setup venv), not a fixed path.
-    python = sys.executable
-    cmd = [
-        python,
-        "serve.py",  # the launcher `make run` uses
-        "--server.port",
-        str(port),
-        "--server.address",
-        "127.0.0.1",
-        "--server.headless",
-        "true",
-        "--server.fileWatcherType",
-        "none",
-        "--browser.gatherUsageStats",
-        "false",
-    ]
-    log = root / "streamlit.log"
+    cmd = [sys.executable, "serve.py", "--server.port", str(port), "--server.address", "127.0.0.1"]
+    cmd += ["--server.headless", "true", "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
     with open(log, "wb") as out:
-        proc = subprocess.Popen(cmd, cwd=PROJECT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            cmd, cwd=PROJECT, env=app_env(data_dir), stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
     try:
         base = f"http://127.0.0.1:{port}"
         wait_healthy(f"{base}/_stcore/health", proc, log)
         yield base
     finally:
         stop(proc)
+
+
+@pytest.fixture(scope="module")
+def server(sample_source, tmp_path_factory) -> str:
+    """The app serving a copy of the sample warehouse.
+
+    Module-scoped so the tests share one server; the copy is made the same way `sample_data_dir`
+    makes its copy (that fixture is per test and would restart the server for every test)."""
+    root = tmp_path_factory.mktemp("browser")
+    data_dir = root / "data"
+    shutil.copytree(sample_source, data_dir)
+    with serve_app(data_dir, root / "streamlit.log") as base:
+        yield base
 
 
 @pytest.fixture(scope="module")

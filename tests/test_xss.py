@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import shutil
 import subprocess
 import sys
 
 import pytest
 
-from tests.conftest import TEST_ENV
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, PROJECT, free_port, stop, wait_healthy
+from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, PROJECT, app_env, serve_app
 
 pytestmark = pytest.mark.browser
 
@@ -87,9 +85,7 @@ def hostile_server(sample_source, tmp_path_factory):
     root = tmp_path_factory.mktemp("xss")
     data_dir = root / "data"
     shutil.copytree(sample_source, data_dir)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MAYOR_", "SEOUL_"))}
-    env.update(TEST_ENV)
-    env["MAYOR_DATA_DIR"] = str(data_dir)
+    env = app_env(data_dir)
     (root / "prices.json").write_text(json.dumps(price_records(), ensure_ascii=False), "utf-8")
     (root / "proposals.json").write_text(json.dumps(proposal_records(), ensure_ascii=False), "utf-8")
     with open(root / "forums.csv", "w", encoding="utf-8", newline="") as f:
@@ -108,18 +104,8 @@ def hostile_server(sample_source, tmp_path_factory):
         )
         assert done.returncode == 0, done.stdout + done.stderr
         assert done.stdout.startswith(f"{feed}: ok"), done.stdout
-    port = free_port()
-    log = root / "streamlit.log"
-    cmd = [sys.executable, "serve.py", "--server.port", str(port), "--server.address", "127.0.0.1"]
-    cmd += ["--server.headless", "true", "--server.fileWatcherType", "none"]
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(cmd, cwd=PROJECT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        base = f"http://127.0.0.1:{port}"
-        wait_healthy(f"{base}/_stcore/health", proc, log)
+    with serve_app(data_dir, root / "streamlit.log") as base:
         yield base
-    finally:
-        stop(proc)
 
 
 @pytest.fixture(scope="module")
