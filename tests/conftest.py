@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -84,3 +85,17 @@ def sample_data_dir(sample_source, isolated_env) -> Path:
     shutil.copytree(sample_source, isolated_env, dirs_exist_ok=True)
     warehouse._warehouses.clear()
     return isolated_env
+
+
+def run_module(module: str, *args: str, env: dict, timeout: float = 120) -> subprocess.CompletedProcess:
+    """`python -m <module> <args>` in the project folder, as an operator runs it, with `env` as the
+    whole environment; output captured as UTF-8 text."""
+    return subprocess.run(
+        [sys.executable, "-m", module, *args],
+        cwd=PROJECT,
+        env={**env, "PYTHONIOENCODING": "utf-8"},
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=timeout,
+    )

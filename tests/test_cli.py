@@ -11,7 +11,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -24,6 +23,7 @@ from werkzeug.wrappers import Request, Response
 
 import datadir
 from loaders import prices, sample, store
+from tests.conftest import run_module
 
 PROJECT = Path(__file__).resolve().parents[1]
 KEY = "CLIKEY4567"
@@ -137,19 +137,8 @@ def server(httpserver) -> PricesServer:
 @pytest.fixture
 def cli(httpserver):
     def run(*args: str, key: str = KEY) -> subprocess.CompletedProcess:
-        env = os.environ.copy()
-        env["SEOUL_API_BASE_URL"] = httpserver.url_for("").rstrip("/")
-        env["SEOUL_API_KEY"] = key
-        env["PYTHONIOENCODING"] = "utf-8"
-        return subprocess.run(
-            [sys.executable, "-m", "loaders", *args],
-            cwd=PROJECT,
-            env=env,
-            capture_output=True,
-            text=True,
-            encoding="utf-8",
-            timeout=60,
-        )
+        env = {**os.environ, "SEOUL_API_BASE_URL": httpserver.url_for("").rstrip("/"), "SEOUL_API_KEY": key}
+        return run_module("loaders", *args, env=env, timeout=60)
 
     return run
 

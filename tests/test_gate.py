@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 import datadir
 from queries import QueryError, gate
+from tests.conftest import run_module
 
 PROJECT = Path(__file__).resolve().parents[1]
 
@@ -76,10 +76,8 @@ def _serving_digest(data_dir: Path) -> str:
 
 
 def _queries_cli(data_dir: Path, sql: str) -> subprocess.CompletedProcess:
-    env = {"MAYOR_DATA_DIR": str(data_dir), "PATH": "/usr/bin:/bin"}
-    return subprocess.run(
-        [sys.executable, "-m", "queries", "sql", sql], cwd=PROJECT, env=env, capture_output=True, text=True, timeout=60
-    )
+    # A bare environment: nothing but the data directory reaches the CLI.
+    return run_module("queries", "sql", sql, env={"MAYOR_DATA_DIR": str(data_dir), "PATH": "/usr/bin:/bin"}, timeout=60)
 
 
 def test_cli_prints_csv_and_refuses_with_exit_codes(sample_data_dir):

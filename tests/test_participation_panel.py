@@ -11,7 +11,6 @@ import json
 import math
 import os
 import subprocess
-import sys
 import tomllib
 from collections import Counter
 from pathlib import Path
@@ -28,6 +27,7 @@ import queries
 from loaders import census, panel, participation_sample
 from loaders.__main__ import main as loaders_main
 from queries import gate
+from tests.conftest import run_module
 from ui import participation
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -204,18 +204,7 @@ def test_a_short_stratum_draws_everyone_and_reports_the_shortfall(isolated_env, 
 
 
 def cli(*args: str, data_dir: Path) -> subprocess.CompletedProcess:
-    env = os.environ.copy()
-    env["MAYOR_DATA_DIR"] = str(data_dir)
-    env["PYTHONIOENCODING"] = "utf-8"
-    return subprocess.run(
-        [sys.executable, "-m", "loaders", *args],
-        cwd=PROJECT,
-        env=env,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=120,
-    )
+    return run_module("loaders", *args, env={**os.environ, "MAYOR_DATA_DIR": str(data_dir)})
 
 
 def test_panel_draw_command_reproduces_the_panel_and_publishes_seed_and_quotas(isolated_env, tmp_path):

@@ -11,12 +11,11 @@ from __future__ import annotations
 import csv
 import json
 import shutil
-import subprocess
-import sys
 
 import pytest
 
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, PROJECT, app_env, serve_app
+from tests.conftest import run_module
+from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, app_env, serve_app
 
 pytestmark = pytest.mark.browser
 
@@ -94,14 +93,7 @@ def hostile_server(sample_source, tmp_path_factory):
         for i, payload in enumerate(PAYLOADS):
             writer.writerow([f"2015-0{(i % 9) + 1}-1{i % 9}", payload, payload, 100 + i, payload])
     for feed, name in (("prices", "prices.json"), ("proposals", "proposals.json"), ("forums", "forums.csv")):
-        done = subprocess.run(
-            [sys.executable, "-m", "loaders", "import", feed, str(root / name)],
-            cwd=PROJECT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        done = run_module("loaders", "import", feed, str(root / name), env=env)
         assert done.returncode == 0, done.stdout + done.stderr
         assert done.stdout.startswith(f"{feed}: ok"), done.stdout
     with serve_app(data_dir, root / "streamlit.log") as base:
