@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import json
 import math
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -24,7 +25,7 @@ from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
 import datadir
-from loaders import reference
+from loaders import reference, replay
 from loaders.seoul_api import PAGE_SIZE
 
 GENERATOR_VERSION = 2
@@ -216,6 +217,21 @@ def generate(data_dir: Path, end: date, weeks: int) -> Path:
     return out
 
 
+# Services whose sample answers depend on the request's own segments or on the moment of the
+# recorded day (real-time feeds): SERVICE -> handler(parts, step, sample_path) -> (body, content type),
+# where parts are the URL path segments [key, type, service, start, end, *options] and step is
+# replay.current_step(). Feed modules register theirs with @live_handler("SERVICE").
+LIVE_HANDLERS: dict[str, Callable[[list[str], int, Path], tuple[bytes, str]]] = {}
+
+
+def live_handler(service: str):
+    def register(fn):
+        LIVE_HANDLERS[service] = fn
+        return fn
+
+    return register
+
+
 class SampleAdapter(BaseAdapter):
     """Serves `sample://bundled/{KEY}/json/{SERVICE}/{START}/{END}/...` from the generated files,
     with the API's own paging rules and result codes."""
@@ -251,8 +267,15 @@ class SampleAdapter(BaseAdapter):
         return envelope(service, window, total=len(rows))
 
     def send(self, request, **kwargs):
-        body = json.dumps(self._answer(urlsplit(request.url).path), ensure_ascii=False).encode("utf-8")
-        headers = {"Content-Type": "application/json;charset=UTF-8", "Content-Length": str(len(body))}
+        path = urlsplit(request.url).path
+        parts = [unquote(p) for p in path.strip("/").split("/")]
+        handler = LIVE_HANDLERS.get(parts[2]) if len(parts) >= 3 else None
+        if handler is not None:
+            body, content_type = handler(parts, replay.current_step(self.sample_path), self.sample_path)
+        else:
+            body = json.dumps(self._answer(path), ensure_ascii=False).encode("utf-8")
+            content_type = "application/json;charset=UTF-8"
+        headers = {"Content-Type": content_type, "Content-Length": str(len(body))}
         resp = requests.Response()
         resp.status_code = 200
         resp.reason = "OK"
