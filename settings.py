@@ -265,6 +265,44 @@ SETTINGS: tuple[Setting, ...] = (
         "drawn with it. The same seed, pool and census always draw the same panel.",
         int,
     ),
+    Setting(
+        "stale_factor",
+        "MAYOR_STALE_FACTOR",
+        "3",
+        "A live feed is marked stale once its newest measurement is older than this many refresh cadences "
+        "(3 × 5 minutes for city data); slow feeds once their last successful load is. Sample data is never stale.",
+        float,
+    ),
+    Setting(
+        "live_refresh_s",
+        "MAYOR_LIVE_REFRESH_S",
+        "60",
+        "Seconds between refreshes of the live panels (traffic, crowds, the overview tiles), done by fragments "
+        "without rerunning the whole page.",
+        int,
+    ),
+    Setting(
+        "crowd_alert_hours",
+        "MAYOR_CROWD_ALERT_HOURS",
+        "3",
+        "A hotspot whose population forecast reaches 붐빔 (busy) within this many hours raises a crowd alert.",
+        int,
+    ),
+    Setting(
+        "screen_rotate_s",
+        "MAYOR_SCREEN_ROTATE_S",
+        "45",
+        "Wall-screen mode (`?screen=1`): seconds each page stays before the next; a screen's link may set "
+        "its own with `&every=N` (at least 5).",
+        int,
+    ),
+    Setting(
+        "screen_pages",
+        "MAYOR_SCREEN_PAGES",
+        "seoul-at-a-glance",
+        "Wall-screen mode: the url paths of the pages it rotates through, comma-separated; a screen's link "
+        "may set its own with `&pages=a,b,c`.",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

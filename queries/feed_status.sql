@@ -8,6 +8,14 @@ last_success AS (
     SELECT feed, max(finished_at) AS last_success
     FROM load_runs WHERE outcome IN ('ok', 'unchanged') GROUP BY feed
 ),
+degraded AS (
+    -- the first failure since the last success: how long the feed has been serving its last good data
+    SELECT r.feed, min(r.started_at) AS degraded_since
+    FROM load_runs r
+    LEFT JOIN last_success s USING (feed)
+    WHERE r.outcome IN ('failed', 'rejected') AND (s.last_success IS NULL OR r.started_at > s.last_success)
+    GROUP BY r.feed
+),
 failures AS (
     SELECT feed, count(*) AS failures_7d
     FROM load_runs
@@ -39,10 +47,12 @@ SELECT
     r.last_api_code,
     r.last_message,
     r.last_run_at,
-    coalesce(f.failures_7d, 0) AS failures_7d
+    coalesce(f.failures_7d, 0) AS failures_7d,
+    g.degraded_since
 FROM catalog_feeds c
 LEFT JOIN datasets d USING (feed)
 LEFT JOIN last_run r USING (feed)
 LEFT JOIN last_success s USING (feed)
 LEFT JOIN failures f USING (feed)
+LEFT JOIN degraded g USING (feed)
 ORDER BY c.feed

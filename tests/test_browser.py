@@ -216,7 +216,7 @@ def test_a_shared_link_to_the_datasets_page_opens_it(open_page):
 
 
 def test_prices_page_renders_korean_with_a_korean_font(open_page):
-    page = open_page("/")
+    page = open_page("/market-prices")
     h1 = page.locator("h1", has_text=KO["prices"]["title"])
     h1.wait_for()
     assert page.get_by_text(KO["banner"]["sample"]).is_visible()
@@ -236,7 +236,7 @@ def test_prices_page_renders_korean_with_a_korean_font(open_page):
 
 
 def test_phone_width_has_no_horizontal_overflow(open_page):
-    page = open_page("/", width=PHONE_WIDTH, height=844)
+    page = open_page("/market-prices", width=PHONE_WIDTH, height=844)
     page.locator("h1", has_text=KO["prices"]["title"]).wait_for()
     wait_until_idle(page)
     page.wait_for_timeout(500)
@@ -257,3 +257,37 @@ def test_every_direct_link_opens_inside_the_app_frame(open_page, spec):
     page.get_by_text(KO["banner"]["sample"]).wait_for()
     assert page.get_by_text("Page not found").count() == 0
     assert urlparse(page.url).path == f"/{spec.url_path}"
+
+
+def test_the_overview_fits_a_phone(open_page):
+    page = open_page("/", width=PHONE_WIDTH, height=1600)
+    page.locator("h1", has_text=KO["overview"]["title"]).wait_for()
+    wait_until_idle(page)
+    page.wait_for_timeout(800)
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE_WIDTH + 2
+    # Tiles stack one above the other on a phone: each as wide as the screen allows.
+    boxes = [m.bounding_box() for m in page.locator('[data-testid="stMetric"]').all()]
+    assert len(boxes) >= 5
+    assert all(b["x"] >= 0 and b["x"] + b["width"] <= PHONE_WIDTH + 2 for b in boxes), boxes
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "overview-phone.png"), full_page=True)
+
+
+def test_a_screen_link_hides_the_chrome_and_rotates(open_page):
+    link = "/?screen=1&pages=seoul-at-a-glance,market-prices&every=6"
+    page = open_page(link, width=1920, height=1080)
+    page.locator("h1", has_text=KO["overview"]["title"]).wait_for()
+    wait_until_idle(page)
+    assert not page.locator('[data-testid="stSidebar"]').is_visible()
+    assert not page.locator('[data-testid="stHeader"]').is_visible()
+    background = page.evaluate("() => getComputedStyle(document.querySelector('.stApp')).backgroundColor")
+    r, g, b = (int(x) for x in background.removeprefix("rgb(").removesuffix(")").split(",")[:3])
+    assert r + g + b < 150, f"the screen should be dark, not {background}"
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "screen-overview.png"))
+    # The next page of the playlist follows by itself, the screen's link kept.
+    page.locator("h1", has_text=KO["prices"]["title"]).wait_for(timeout=30_000)
+    assert "screen=1" in page.url and "every=6" in page.url
+    assert not page.locator('[data-testid="stSidebar"]').is_visible()
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(ARTIFACTS / "screen-prices.png"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import streamlit as st
 
@@ -56,6 +58,12 @@ def when(value, with_time: bool = True) -> str:
     if not with_time or (ts.hour == 0 and ts.minute == 0 and ts.tzinfo is None):
         return ts.strftime("%Y-%m-%d")
     return ts.strftime("%Y-%m-%d %H:%M")
+
+
+def md_text(value) -> str:
+    """Feed text placed inside markdown: shown as the characters, never as links, emphasis,
+    colour directives or emoji shortcodes."""
+    return re.sub(r"([\\`*_\[\]{}()#+\-.!|<>~$:])", r"\\\1", str(value))
 
 
 def krw(value) -> str:

@@ -48,6 +48,20 @@ def market_type_label(value: str) -> str:
     return {"전통시장": t("prices.traditional"), "대형마트": t("prices.mart")}.get(value, value)
 
 
+def grade_label(grade) -> str:
+    """An air grade (좋음 / 보통 / 나쁨 / 매우나쁨) in the current language."""
+    if grade is None or not isinstance(grade, str):
+        return "—"
+    return strings(current()).get("grades", {}).get(grade.replace(" ", ""), grade)
+
+
+def crowd_label(level) -> str:
+    """A congestion level (여유 / 보통 / 약간 붐빔 / 붐빔) in the current language."""
+    if level is None or not isinstance(level, str):
+        return "—"
+    return strings(current()).get("crowd_levels", {}).get(level.replace(" ", ""), level)
+
+
 def column_label(column: str) -> str:
     """A column's name for people, where the locale has one; the column name otherwise."""
     return strings(current()).get("columns", {}).get(column, column)

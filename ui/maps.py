@@ -133,3 +133,50 @@ def district_tile_grid(values: pd.DataFrame, no_data_label: str) -> go.Figure:
         margin={"l": 0, "r": 0, "t": 0, "b": 0}, height=360, showlegend=False, plot_bgcolor="rgba(0,0,0,0)"
     )
     return fig
+
+
+# Congestion levels 1 (여유) .. 4 (붐빔): green, yellow, orange, red.
+CROWD_RGB = {1: (26, 152, 80), 2: (230, 200, 40), 3: (244, 130, 40), 4: (215, 48, 39)}
+
+
+def hotspot_map(spots: pd.DataFrame, tooltip_text: str, boundaries: pd.DataFrame | None = None) -> pdk.Deck:
+    """Hotspots as dots coloured by congestion and sized by population; a red ring marks a hotspot
+    forecast to become busy (an alert). `spots` has lat, lon, congestion_rank, population_max, alert."""
+    rgb = spots["congestion_rank"].map(lambda r: CROWD_RGB.get(int(r), NO_DATA_RGB) if pd.notna(r) else NO_DATA_RGB)
+    frame = spots.assign(
+        r=[c[0] for c in rgb],
+        g=[c[1] for c in rgb],
+        b=[c[2] for c in rgb],
+        radius=(spots["population_max"].fillna(0).clip(lower=0) ** 0.5 * 4).clip(150, 900),
+    )
+    dots = pdk.Layer(
+        "ScatterplotLayer",
+        frame,
+        get_position=["lon", "lat"],
+        get_fill_color=["r", "g", "b", 210],
+        get_line_color=[40, 40, 40, 200],
+        stroked=True,
+        line_width_min_pixels=1,
+        get_radius="radius",
+        radius_min_pixels=5,
+        radius_max_pixels=22,
+        pickable=True,
+    )
+    rings = pdk.Layer(
+        "ScatterplotLayer",
+        frame[frame["alert"]],
+        get_position=["lon", "lat"],
+        filled=False,
+        stroked=True,
+        get_line_color=[215, 48, 39, 255],
+        line_width_min_pixels=3,
+        get_radius="radius",
+        radius_min_pixels=12,
+        radius_max_pixels=34,
+    )
+    return pdk.Deck(
+        layers=[*_outline_layer(boundaries), dots, rings],
+        initial_view_state=SEOUL_VIEW,
+        tooltip={"text": tooltip_text},
+        map_style=None,
+    )

@@ -1,0 +1,293 @@
+"""Seoul at a glance and the wall screen: tile states, alerts, last-good values, screen links and
+the rotation."""
+
+from __future__ import annotations
+
+import time
+
+import pandas as pd
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+import queries
+from loaders import store
+from queries import warehouse
+from tests.conftest import PROJECT
+from ui import screen, status
+from ui.status import feed_state
+
+NOW = pd.Timestamp("2026-11-22 12:00")
+
+
+@pytest.fixture(autouse=True)
+def fresh_caches():
+    st.cache_data.clear()
+    yield
+    st.cache_data.clear()
+
+
+def row(**kw) -> dict:
+    base = {
+        "feed": "citydata",
+        "title_ko": "실시간 도시데이터",
+        "state": "ok",
+        "is_sample": False,
+        "as_of": "2026-11-22 11:55",
+        "last_success": "2026-11-22T02:56:00+00:00",
+        "cadence_s": 300.0,
+        "degraded_since": None,
+        "last_run_at": None,
+        "last_message": None,
+    }
+    return base | kw
+
+
+@pytest.mark.parametrize(
+    ("kw", "state", "since"),
+    [
+        ({}, "ok", None),
+        ({"state": "no_data", "as_of": None}, "no_data", None),
+        # 15 minutes allowed (3 × 5 min): measured 11:40 → stale since 11:55
+        ({"as_of": "2026-11-22 11:40"}, "stale", "2026-11-22 11:55"),
+        ({"as_of": "2026-11-22 11:46"}, "ok", None),
+        # the sample is never stale, whatever its moment
+        ({"as_of": "2026-11-19 18:00", "is_sample": True}, "ok", None),
+        # a failing feed keeps its last good data, marked with when the failures began (UTC in the log)
+        ({"state": "degraded", "degraded_since": "2026-11-22T02:30:00+00:00"}, "error", "2026-11-22 11:30"),
+        ({"state": "error", "as_of": None, "degraded_since": "2026-11-22T01:00:00+00:00"}, "error", "2026-11-22 10:00"),
+        # a slow feed (daily) is judged by its last successful load, not its survey date
+        ({"cadence_s": 86400.0, "as_of": "2026-11-12", "last_success": "2026-11-21T06:00:00+00:00"}, "ok", None),
+        (
+            {"cadence_s": 86400.0, "as_of": "2026-11-12", "last_success": "2026-11-18T03:00:00+00:00"},
+            "stale",
+            "2026-11-21 12:00",
+        ),
+    ],
+)
+def test_feed_state(kw, state, since):
+    got = feed_state(row(**kw), NOW, 3.0)
+    assert got.state == state
+    assert got.since == (pd.Timestamp(since) if since else None)
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({}, None),
+        ({"screen": "0"}, None),
+        ({"screen": "1"}, screen.Screen(("seoul-at-a-glance",), 45)),
+    ],
+)
+def test_only_a_screen_link_opens_the_screen(params, expected):
+    assert screen.parse(params, "seoul-at-a-glance", 45) == expected
+
+
+@pytest.mark.parametrize(
+    ("params", "pages", "every"),
+    [
+        ({"screen": "1", "pages": "market-prices,nowhere,datasets", "every": "20"}, ("market-prices", "datasets"), 20),
+        ({"screen": "true", "pages": "nowhere", "every": "1"}, ("seoul-at-a-glance",), screen.MIN_EVERY_S),
+        ({"screen": "1", "every": "soon"}, ("seoul-at-a-glance",), 45),
+        ({"screen": "1", "every": "999999"}, ("seoul-at-a-glance",), screen.MAX_EVERY_S),
+    ],
+)
+def test_mistyped_screen_links_still_give_a_working_screen(params, pages, every):
+    got = screen.parse(params, "seoul-at-a-glance", 45)
+    assert got.pages == pages and got.every_s == every
+
+
+def test_rotation_order_wraps_and_recovers():
+    s = screen.Screen(("a", "b", "c"), 10)
+    assert [screen.next_page(s, p) for p in ("a", "b", "c", "zzz")] == ["b", "c", "a", "a"]
+
+
+def overview(lang: str = "ko") -> AppTest:
+    at = AppTest.from_file(str(PROJECT / "pages" / "overview.py"), default_timeout=60)
+    at.session_state["lang"] = lang
+    return at.run()
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def captions(at: AppTest) -> str:
+    return "\n".join(c.value for c in at.caption)
+
+
+def test_overview_tiles_show_the_published_figures(sample_data_dir):
+    at = overview()
+    assert not at.exception
+    shown = metrics(at)
+    basket = queries.run("overview_price_basket").iloc[0]
+    assert shown["생필품 물가 (한 달 전 = 100)"] == f"{basket['basket_index']:.1f}"
+    summary = queries.run("proposals_summary", deadline_days=30).iloc[0]
+    assert shown["시민 제안"] == f"답변 대기 {int(summary['waiting'])}건"
+    assert int(summary["waiting"]) > 0
+    assert "기준: 2026-11-19" in captions(at)  # the prices tile's as-of (survey date)
+
+
+def test_a_missing_feed_says_no_data_and_names_the_loader(sample_data_dir):
+    import datadir
+
+    datadir.pointer_path(sample_data_dir, "prices").unlink()
+    warehouse._warehouses.clear()
+    at = overview()
+    assert not at.exception
+    assert metrics(at)["생필품 물가 (한 달 전 = 100)"] == "—"
+    assert "python -m loaders refresh prices" in captions(at)
+
+
+def test_a_failing_feed_keeps_its_last_value_marked_and_raises_an_alert(sample_data_dir):
+    record = store.RunRecord(feed="prices", source="live", run_id=store.new_run_id("prices"))
+    record.started_at = record.finished_at = store.now_utc().isoformat()
+    record.outcome, record.api_code, record.message = "failed", "ERROR-500", "ERROR-500 server error"
+    store.append_run(sample_data_dir, record)
+    at = overview()
+    assert not at.exception
+    assert metrics(at)["생필품 물가 (한 달 전 = 100)"] != "—"  # the last good value stays
+    assert "갱신 실패: 마지막 정상값을 표시합니다" in captions(at)
+    warnings = "\n".join(w.value for w in at.warning)
+    assert "생필품 가격: " in warnings and "갱신 실패" in warnings
+
+
+def test_a_query_failure_keeps_the_last_picture(sample_data_dir, monkeypatch):
+    at = overview()
+    before = metrics(at)["생필품 물가 (한 달 전 = 100)"]
+    real = queries.run
+
+    def broken(name, **params):
+        if name == "overview_price_basket":
+            raise queries.QueryError("the warehouse is being rebuilt")
+        return real(name, **params)
+
+    monkeypatch.setattr(queries, "run", broken)
+    st.cache_data.clear()
+    at.run()
+    assert not at.exception
+    assert metrics(at)["생필품 물가 (한 달 전 = 100)"] == before
+    assert "마지막 화면을 유지합니다" in captions(at)
+
+
+def publish_city(data_dir, crowd: list[tuple], forecast: list[tuple], *, sample: bool = True) -> None:
+    """A small citydata version: crowd rows (code, name, rank, population, lat, lon) and forecast
+    rows (code, hours ahead, rank), measured at NOW."""
+    levels = {1: "여유", 2: "보통", 3: "약간 붐빔", 4: "붐빔"}
+    dictionary = warehouse.dictionary()["tables"]
+
+    def table(name: str, records: list[dict]) -> store.Table:
+        schema = {c: ty for c, (ty, _m) in dictionary[name]["columns"].items()}
+        frame = pd.DataFrame(records, columns=list(schema))
+        return store.Table(name, schema, frame)
+
+    crowd_rows = [
+        {
+            "area_code": code,
+            "area_name": name,
+            "congestion_level": levels[rank],
+            "congestion_rank": rank,
+            "population_min": pop - 2000,
+            "population_max": pop,
+            "measured_at": NOW,
+        }
+        for code, name, rank, pop, _lat, _lon in crowd
+    ]
+    spots = [
+        {"area_code": code, "area_name": name, "area_name_en": name, "lat": lat, "lon": lon, "coord_source": "test"}
+        for code, name, _rank, _pop, lat, lon in crowd
+    ]
+    fc = [
+        {
+            "area_code": code,
+            "measured_at": NOW,
+            "forecast_at": NOW + pd.Timedelta(hours=h),
+            "congestion_level": levels[rank],
+            "congestion_rank": rank,
+        }
+        for code, h, rank in forecast
+    ]
+    traffic = [
+        {"area_code": code, "area_name": name, "avg_speed_kmh": 12.0 + i, "traffic_index": "정체", "measured_at": NOW}
+        for i, (code, name, *_rest) in enumerate(crowd)
+    ]
+    tables = [
+        table("hotspot_crowd", crowd_rows),
+        table("hotspot_forecast", fc),
+        table("hotspots", spots),
+        table("hotspot_traffic", traffic),
+    ]
+    store.publish(
+        data_dir,
+        "citydata",
+        tables,
+        run_id=store.new_run_id("citydata"),
+        as_of=str(NOW),
+        is_sample=sample,
+        source="test",
+    )
+    warehouse._warehouses.clear()
+
+
+def test_a_crowd_forecast_raises_an_alert_until_it_clears(sample_data_dir):
+    spots = [("POI001", "강남역", 3, 40000, 37.498, 127.028), ("POI002", "명동 관광특구", 2, 20000, 37.563, 126.985)]
+    publish_city(sample_data_dir, spots, [("POI001", 2, 4), ("POI002", 5, 4)])
+    at = overview()
+    assert not at.exception
+    alerts = "\n".join(e.value for e in at.error)
+    assert "인파 예보" in alerts and "강남역" in alerts
+    assert "명동" not in alerts  # busy only in 5 hours, beyond the 3-hour window
+    assert metrics(at)["도심 도로 속도"] == "12.5 km/h"
+    publish_city(sample_data_dir, spots, [("POI001", 2, 3)])
+    st.cache_data.clear()
+    at = overview()
+    assert not any("인파 예보" in e.value for e in at.error)
+
+
+def test_hotspot_names_in_alerts_are_shown_as_text(sample_data_dir):
+    hostile = "[click](javascript:alert(1)) **bold** :red[x]"
+    publish_city(sample_data_dir, [("POI009", hostile, 3, 30000, 37.5, 127.0)], [("POI009", 1, 4)])
+    at = overview()
+    alerts = "\n".join(e.value for e in at.error)
+    assert "\\[click\\]\\(javascript\\:alert\\(1\\)\\)" in alerts
+    assert "](javascript:" not in alerts
+
+
+def test_the_overview_speaks_english(sample_data_dir):
+    at = overview("en")
+    assert not at.exception
+    assert at.title[0].value == "Seoul at a glance"
+    assert "Price basket (a month ago = 100)" in metrics(at)
+
+
+def app(**params) -> AppTest:
+    at = AppTest.from_file(str(PROJECT / "app.py"), default_timeout=60)
+    for k, v in params.items():
+        at.query_params[k] = v
+    return at.run()
+
+
+def test_screen_mode_hides_the_sidebar_and_rotates(sample_data_dir):
+    at = app(screen="1", pages="seoul-at-a-glance,market-prices", every="5")
+    assert not at.exception
+    assert at.title[0].value == "서울 한눈에"
+    assert len(at.sidebar) == 0  # no language switch, no page list
+    time.sleep(5.2)
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == "생필품 가격"
+    assert at.query_params["screen"] in ("1", ["1"])  # the screen's own link survives the switch
+
+
+def test_normal_mode_keeps_the_sidebar(sample_data_dir):
+    at = app()
+    assert not at.exception
+    assert at.title[0].value == "서울 한눈에"
+    assert len(at.sidebar) > 0
+
+
+def test_city_alerts_are_a_list_the_wall_screen_can_read(sample_data_dir):
+    alerts = status.city_alerts()
+    kinds = {a.kind for a in alerts}
+    assert "proposals" in kinds  # the sample has proposals past their answer deadline
+    assert all(a.page for a in alerts)

@@ -1,0 +1,102 @@
+"""Wall-screen mode: one link configures a screen (`?screen=1&pages=a,b&every=30`), hides
+Streamlit's chrome, sets large type on a dark ground, and rotates through its pages.
+
+The app's theme is fixed light in .streamlit/config.toml (Streamlit's `embed_options=dark_theme`
+does not override it), so the dark ground is this module's style: it darkens the page and inverts
+chart and table colours (hue kept), which reads from across a room.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import streamlit as st
+
+import settings
+from ui import navigation
+
+MIN_EVERY_S = 5
+MAX_EVERY_S = 3600
+TRUE = {"1", "true", "on", "yes"}
+
+CHROME_CSS = """
+<style>
+[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecoration"],
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stStatusWidget"],
+[data-testid="stMainMenu"], footer { display: none !important; }
+html { font-size: 21px; }
+[data-testid="stMainBlockContainer"] { padding-top: 1.2rem; max-width: 100%; }
+[data-testid="stMetricValue"] { font-size: 2.6rem; }
+h1 { font-size: 2.2rem !important; }
+</style>
+"""
+
+DARK_CSS = """
+<style>
+.stApp, [data-testid="stAppViewContainer"], [data-testid="stMain"] { background: #0d1117 !important; color: #e6edf3; }
+.stApp :is(p, li, h1, h2, h3, [data-testid="stMetricValue"], [data-testid="stMetricLabel"],
+  [data-testid="stCaptionContainer"]):not([data-testid="stAlertContainer"] *, [data-testid="stMetricDelta"] *) { color: #e6edf3 !important; }
+[data-testid="stVerticalBlockBorderWrapper"] { border-color: #30363d !important; }
+[data-testid="stPlotlyChart"], [data-testid="stDataFrame"] { filter: invert(0.9) hue-rotate(180deg); }
+</style>
+"""
+
+
+@dataclass(frozen=True)
+class Screen:
+    pages: tuple[str, ...]  # url paths, in rotation order
+    every_s: int
+
+
+def parse(params: dict[str, str], default_pages: str, default_every_s: int) -> Screen | None:
+    """The screen a link asks for, or None when the link is not a screen link. Unknown pages are
+    dropped and the interval is clamped, so a mistyped link still gives a working screen."""
+    if str(params.get("screen", "")).lower() not in TRUE:
+        return None
+    known = [p.url_path for p in navigation.PAGES]
+    wanted = [p.strip() for p in str(params.get("pages") or default_pages).split(",")]
+    pages = tuple(p for p in wanted if p in known) or (known[0],)
+    try:
+        every = int(params.get("every") or default_every_s)
+    except ValueError:
+        every = default_every_s
+    return Screen(pages, max(MIN_EVERY_S, min(MAX_EVERY_S, every)))
+
+
+def current() -> Screen | None:
+    cfg = settings.get()
+    return parse(st.query_params.to_dict(), cfg.screen_pages, cfg.screen_rotate_s)
+
+
+def next_page(screen: Screen, current_url_path: str) -> str:
+    """The page after this one in the rotation (the first when this page is not in it)."""
+    if current_url_path not in screen.pages:
+        return screen.pages[0]
+    return screen.pages[(screen.pages.index(current_url_path) + 1) % len(screen.pages)]
+
+
+def apply_style() -> None:
+    st.html(CHROME_CSS)
+    st.html(DARK_CSS)
+
+
+def rotate(screen: Screen, shown_url_path: str) -> None:
+    """Switch to the next page once this one has been up for `every_s`. The check runs as a
+    fragment, so the page itself is not rerun until it is time to move on."""
+    if len(screen.pages) < 2 and shown_url_path in screen.pages:
+        return
+    if st.session_state.get("screen_page") != shown_url_path:
+        st.session_state["screen_page"] = shown_url_path
+        st.session_state["screen_since"] = time.monotonic()
+
+    @st.fragment(run_every=max(1, screen.every_s // 5))
+    def tick() -> None:
+        shown_for = time.monotonic() - st.session_state.get("screen_since", time.monotonic())
+        if shown_for >= screen.every_s or shown_url_path not in screen.pages:
+            target = next_page(screen, shown_url_path)
+            st.session_state["screen_page"] = target
+            st.session_state["screen_since"] = time.monotonic()
+            st.switch_page(navigation.path_for(target), query_params=st.query_params.to_dict())
+
+    tick()
