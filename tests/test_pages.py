@@ -56,6 +56,14 @@ def run(path: str, **query_params: str) -> AppTest:
     return at
 
 
+def run_prices(**query_params: str) -> AppTest:
+    """The app opened on the prices page (the default page is the overview)."""
+    at = run(APP, **query_params)
+    at.switch_page("pages/prices.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
 def won(value) -> str:
     """The Korean money format, written out independently of ui.frame.krw."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -106,7 +114,7 @@ def test_every_page_runs_on_an_empty_warehouse(isolated_env, path):
 
 def test_app_runs_on_the_sample(sample_data_dir):
     at = run(APP)
-    assert [t.value for t in at.title] == [KO["prices"]["title"]]  # the default page is prices
+    assert [t.value for t in at.title] == [KO["overview"]["title"]]  # the default page is the overview
     assert any(c.value == KO["app"]["source_footer"] for c in at.caption)
 
 
@@ -114,13 +122,13 @@ def test_app_runs_on_the_sample(sample_data_dir):
 
 
 def test_app_shows_the_sample_banner_in_korean(sample_data_dir):
-    at = run(APP)
+    at = run_prices()
     assert [w.value for w in at.warning] == [KO["banner"]["sample"]]
     assert at.title[0].value == KO["prices"]["title"]
 
 
 def test_app_in_english_via_the_lang_parameter(sample_data_dir):
-    at = run(APP, lang="en")
+    at = run_prices(lang="en")
     assert [w.value for w in at.warning] == [EN["banner"]["sample"]]
     assert at.title[0].value == EN["prices"]["title"]
     assert at.radio(key="lang_choice").value == "en"
@@ -131,6 +139,9 @@ def test_app_in_english_via_the_lang_parameter(sample_data_dir):
 
 def test_app_on_an_empty_warehouse_says_nothing_is_loaded(isolated_env):
     at = run(APP)
+    assert [w.value for w in at.warning] == [KO["banner"]["no_data"]]
+    assert not at.error
+    at.switch_page("pages/prices.py").run()
     assert [w.value for w in at.warning] == [KO["banner"]["no_data"]]
     assert [i.value for i in at.info] == [KO["prices"]["no_prices"]]
     assert not at.error
@@ -306,7 +317,7 @@ def test_a_failing_queries_run_is_caught_the_same_way(sample_data_dir, monkeypat
         return real(name, **params)
 
     monkeypatch.setattr(queries, "run", run_query)
-    at = run(APP)
+    at = run_prices()
     assert [e.value for e in at.error] == [KO["state"]["query_error"].format(error="price_by_district: no such table")]
     assert len(at.metric) == 4
     assert [w.value for w in at.warning] == [KO["banner"]["sample"]]
@@ -324,7 +335,7 @@ def test_data_page_with_a_broken_feed_status_still_shows_failures(sample_data_di
 
 
 def test_switching_language_with_the_radio_translates_and_sets_the_url(sample_data_dir):
-    at = run(APP)
+    at = run_prices()
     item = at.selectbox(key="item").value
     at.radio(key="lang_choice").set_value("en").run()
     assert not at.exception

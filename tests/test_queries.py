@@ -8,7 +8,15 @@ import pytest
 import queries
 
 ITEM = "배추(2.5~3kg)"
-PARAMS = {"item_name": ITEM, "limit": 5, "category": "", "deadline_days": 30, "k": 10, "dimension": "district"}
+PARAMS = {
+    "item_name": ITEM,
+    "limit": 5,
+    "category": "",
+    "deadline_days": 30,
+    "k": 10,
+    "dimension": "district",
+    "hours": 3,
+}
 
 
 @pytest.mark.parametrize("name", queries.names())

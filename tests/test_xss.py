@@ -114,7 +114,8 @@ def browser():
 @pytest.mark.parametrize(
     ("path", "heading"),
     [
-        ("/", "생필품 가격"),
+        ("/market-prices", "생필품 가격"),
+        ("/", "서울 한눈에"),
         ("/citizen-proposals", "시민 제안"),
         ("/listening-forums", "청책토론회"),
         ("/data-explorer?ds=prices", "자료 탐색"),
