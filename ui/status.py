@@ -154,18 +154,18 @@ def city_alerts(states: dict[str, FeedState] | None = None) -> list[Alert]:
             Alert(
                 "proposals",
                 "warning",
-                t("alerts.proposals", n=int(proposals["overdue"]), days=cfg.answer_deadline_days),
+                t("overview_alerts.proposals", n=int(proposals["overdue"]), days=cfg.answer_deadline_days),
                 "citizen-proposals",
             )
         )
     for state in states.values():
         if state.state == "error":
             alerts.append(
-                Alert("feed", "warning", t("alerts.feed_error", feed=state.title, since=hhmm(state.since)), "datasets")
+                Alert("feed", "warning", t("overview_alerts.feed_error", feed=state.title, since=hhmm(state.since)), "datasets")
             )
         elif state.state == "stale":
             alerts.append(
-                Alert("feed", "warning", t("alerts.feed_stale", feed=state.title, since=hhmm(state.since)), "datasets")
+                Alert("feed", "warning", t("overview_alerts.feed_stale", feed=state.title, since=hhmm(state.since)), "datasets")
             )
     return alerts
 
