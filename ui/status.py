@@ -120,7 +120,7 @@ def city_alerts(states: dict[str, FeedState] | None = None) -> list[Alert]:
                 "crowd",
                 "critical",
                 t(
-                    "alerts.crowd",
+                    "overview_alerts.crowd",
                     n=len(names),
                     hours=cfg.crowd_alert_hours,
                     names=", ".join(md_text(n) for n in names[:4]),
@@ -138,7 +138,7 @@ def city_alerts(states: dict[str, FeedState] | None = None) -> list[Alert]:
                 "air",
                 "critical" if air["worst_rank"] >= 4 else "warning",
                 t(
-                    "alerts.air",
+                    "overview_alerts.air",
                     grade=i18n.grade_label(air["worst_grade"]),
                     districts=md_text(air["worst_districts"] or ""),
                 ),
