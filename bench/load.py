@@ -1,0 +1,235 @@
+"""Load test: many sessions speaking Streamlit's own websocket protocol against the served app.
+
+    python -m bench.load [--sessions 10,50,100] [--pages seoul-at-a-glance,market-prices]
+                         [--duration 30] [--processes 1,2]
+
+Each simulated session opens `/_stcore/stream` as the browser does, asks for a page run
+(BackMsg.rerun_script with the page's url path), waits for `script_finished`, pauses a moment as
+a reader would, and asks again, for `--duration` seconds. Reported per run: reruns per second,
+p50 and p95 latency (request to script_finished), errors (a failed connection, a timeout, a run
+that did not finish successfully, or an exception element sent to the page) and the servers'
+memory. With `--processes 2` the sessions are spread over two app processes reading the same
+published data, as a reverse proxy would spread them (see README, "Running several app
+processes"). Target at 50 sessions: p95 ≤ 2 s and no errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+import websockets
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+from tests.test_browser import serve_app
+
+RUN_TIMEOUT_S = 30
+THINK_S = (0.5, 1.5)  # a person reads before the next interaction
+
+
+class Stats:
+    def __init__(self) -> None:
+        self.latencies: list[float] = []
+        self.errors: dict[str, int] = {}
+        self.elements: list[int] = []  # elements drawn per run: proof that the page really ran
+
+    def error(self, kind: str) -> None:
+        self.errors[kind] = self.errors.get(kind, 0) + 1
+
+
+async def session(url: str, page: str, until: float, stats: Stats) -> None:
+    origin = url.replace("ws://", "http://").split("/_stcore")[0]
+    try:
+        ws = await websockets.connect(
+            url, subprotocols=["streamlit"], origin=origin, max_size=None, open_timeout=RUN_TIMEOUT_S
+        )
+    except Exception as e:  # any failure to connect is an error to count
+        stats.error(f"connect: {type(e).__name__}")
+        return
+    try:
+        while time.monotonic() < until:
+            msg = BackMsg()
+            msg.rerun_script.query_string = ""
+            msg.rerun_script.page_name = page
+            started = time.monotonic()
+            await ws.send(msg.SerializeToString())
+            outcome = await finish(ws, stats)
+            if outcome == "ok":
+                stats.latencies.append(time.monotonic() - started)
+            elif outcome:
+                stats.error(outcome)
+                if outcome in ("timeout", "closed"):
+                    return
+            await asyncio.sleep(random.uniform(*THINK_S))
+    finally:
+        with contextlib.suppress(Exception):
+            await ws.close()
+
+
+async def finish(ws, stats: Stats) -> str:
+    """Read until this run's script_finished: 'ok', or the kind of error."""
+    exception_seen = False
+    elements = 0
+    deadline = time.monotonic() + RUN_TIMEOUT_S
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return "timeout"
+        try:
+            raw = await asyncio.wait_for(ws.recv(), remaining)
+        except TimeoutError:
+            return "timeout"
+        except websockets.ConnectionClosed:
+            return "closed"
+        fwd = ForwardMsg()
+        fwd.ParseFromString(raw)
+        kind = fwd.WhichOneof("type")
+        if kind == "delta" and fwd.delta.WhichOneof("type") == "new_element":
+            elements += 1
+            if fwd.delta.new_element.WhichOneof("type") == "exception":
+                exception_seen = True
+        elif kind == "script_finished":
+            status = fwd.script_finished
+            if status == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
+                continue
+            if status == ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY:
+                continue  # a live panel's own refresh, not the run we asked for
+            if status != ForwardMsg.FINISHED_SUCCESSFULLY:
+                return "script did not finish"
+            stats.elements.append(elements)
+            return "exception on page" if exception_seen else "ok"
+
+
+def tree_rss_mb(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            proc = psutil.Process(pid)
+            for p in [proc, *proc.children(recursive=True)]:
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    total += p.memory_info().rss
+        except psutil.NoSuchProcess:
+            pass
+    return total / 2**20
+
+
+def listening_pid(port: int) -> int:
+    for conn in psutil.net_connections(kind="tcp"):
+        if conn.laddr and conn.laddr.port == port and conn.status == psutil.CONN_LISTEN:
+            return conn.pid
+    raise RuntimeError(f"nothing listens on {port}")
+
+
+async def run_level(bases: list[str], pages: list[str], sessions: int, duration: float, pids: list[int]) -> dict:
+    stats = Stats()
+    until = time.monotonic() + duration
+    peak = [tree_rss_mb(pids)]
+
+    async def sample_memory() -> None:
+        while time.monotonic() < until:
+            peak.append(tree_rss_mb(pids))
+            await asyncio.sleep(1)
+
+    tasks = []
+    for i in range(sessions):
+        base = bases[i % len(bases)]  # round robin, as a proxy would
+        url = base.replace("http://", "ws://") + "/_stcore/stream"
+        tasks.append(session(url, pages[i % len(pages)], until, stats))
+        await asyncio.sleep(0.02)  # people do not all arrive in the same millisecond
+    started = time.monotonic()
+    await asyncio.gather(sample_memory(), *tasks)
+    elapsed = time.monotonic() - started
+    lat = sorted(stats.latencies)
+
+    def pct(q: float) -> float:
+        return lat[min(len(lat) - 1, int(q * len(lat)))] if lat else float("nan")
+
+    return {
+        "sessions": sessions,
+        "reruns": len(lat),
+        "reruns_per_s": len(lat) / elapsed,
+        "p50_s": pct(0.50),
+        "p95_s": pct(0.95),
+        "mean_s": statistics.mean(lat) if lat else float("nan"),
+        "errors": sum(stats.errors.values()),
+        "error_kinds": stats.errors,
+        "memory_mb": max(peak),
+        "elements_per_run": statistics.median(stats.elements) if stats.elements else 0,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", default="10,50,100")
+    parser.add_argument("--pages", default="seoul-at-a-glance,market-prices")
+    parser.add_argument("--duration", type=float, default=30, help="seconds per level")
+    parser.add_argument("--processes", default="1,2", help="app processes to compare, e.g. 1,2")
+    args = parser.parse_args(argv)
+    levels = [int(x) for x in args.sessions.split(",")]
+    pages = args.pages.split(",")
+
+    from loaders.__main__ import main as loaders_main
+
+    root = Path(tempfile.mkdtemp(prefix="load-"))
+    data_dir = root / "data"
+    os.environ["MAYOR_DATA_DIR"] = str(data_dir)
+    if loaders_main(["sample"]) != 0:
+        print("could not build the sample", file=sys.stderr)
+        return 1
+    results = []
+    try:
+        for processes in [int(x) for x in args.processes.split(",")]:
+            with contextlib.ExitStack() as stack:
+                bases = [stack.enter_context(serve_app(data_dir, root / f"app{i}.log")) for i in range(processes)]
+                pids = [listening_pid(int(b.rsplit(":", 1)[1])) for b in bases]
+                # Warm each process (imports, first page) before measuring.
+                asyncio.run(run_level(bases, pages, len(bases) * len(pages), 5, pids))
+                for n in levels:
+                    r = asyncio.run(run_level(bases, pages, n, args.duration, pids))
+                    r["processes"] = processes
+                    results.append(r)
+                    print(
+                        f"{processes} proc · {n:4d} sessions: {r['reruns_per_s']:6.1f} reruns/s, "
+                        f"p50 {r['p50_s'] * 1000:7.0f} ms, p95 {r['p95_s'] * 1000:7.0f} ms, "
+                        f"errors {r['errors']} {r['error_kinds'] or ''}, memory {r['memory_mb']:.0f} MB, "
+                        f"{r['elements_per_run']:.0f} elements per run",
+                        flush=True,
+                    )
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+    print()
+    print("| processes | sessions | reruns/s | p50 ms | p95 ms | errors | server MB |")
+    print("|---|---|---|---|---|---|---|")
+    for r in results:
+        print(
+            f"| {r['processes']} | {r['sessions']} | {r['reruns_per_s']:.1f} | {r['p50_s'] * 1000:.0f} | "
+            f"{r['p95_s'] * 1000:.0f} | {r['errors']} | {r['memory_mb']:.0f} |"
+        )
+    by = {(r["processes"], r["sessions"]): r for r in results}
+    for n in levels:
+        if (1, n) in by and (2, n) in by:
+            one, two = by[(1, n)], by[(2, n)]
+            print(
+                f"two processes against one at {n} sessions: reruns/s ×{two['reruns_per_s'] / one['reruns_per_s']:.2f}, "
+                f"p95 ×{two['p95_s'] / one['p95_s']:.2f}"
+            )
+    at50 = [r for r in results if r["sessions"] == 50 and r["processes"] == 1]
+    ok = all(r["p95_s"] <= 2 and r["errors"] == 0 for r in at50)
+    print(f"target at 50 sessions (one process): p95 ≤ 2 s and 0 errors: {'met' if ok else 'NOT met'}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
