@@ -162,3 +162,85 @@ def test_payloads_really_reach_the_page_as_text(browser, hostile_server):
         assert any(p[:10] in " ".join(labels) for p in PAYLOADS), labels
     finally:
         context.close()
+
+
+def fresh_page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1800}, locale="ko-KR")
+    context.add_init_script("window.__xss = 0;")
+    page = context.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    return context, page, dialogs
+
+
+def assert_nothing_ran(page, dialogs) -> None:
+    assert dialogs == []
+    assert page.evaluate("() => window.__xss") == 0
+    assert page.evaluate("() => document.querySelectorAll('iframe[srcdoc], svg[onload], img[onerror]').length") == 0
+
+
+def test_map_tooltips_show_hostile_market_names_as_text(browser, hostile_server):
+    # pydeck tooltips are one more renderer of feed text: sweep the market map until the hostile
+    # markets' tooltips have shown, and check each was text, never markup.
+    context, page, dialogs = fresh_page(browser)
+    try:
+        page.goto(hostile_server + "/market-prices?item=" + "사과(부사, 300g)")
+        page.locator("h1", has_text="생필품 가격").wait_for(timeout=30_000)
+        deck = page.locator('[data-testid="stDeckGlJsonChart"] canvas').first
+        deck.wait_for(timeout=30_000)
+        page.wait_for_timeout(2000)
+        box = deck.bounding_box()
+        seen: set[str] = set()
+        # Markets sit near the view's centre: sweep outwards from it, and stop once two hostile
+        # names have shown.
+        cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        points = [
+            (x, y)
+            for y in range(int(box["y"]) + 10, int(box["y"] + box["height"]) - 10, 8)
+            for x in range(int(box["x"]) + 10, int(box["x"] + box["width"]) - 10, 8)
+        ]
+        points.sort(key=lambda p: (p[0] - cx) ** 2 + (p[1] - cy) ** 2)
+        for x, y in points:
+            if sum(any(p[:12] in s for p in PAYLOADS) for s in seen) >= 2:
+                break
+            page.mouse.move(x, y)
+            tip = page.evaluate(
+                "() => { const t = document.querySelector('.deck-tooltip');"
+                " if (!t || t.style.display === 'none') return null;"
+                " return [t.innerText, [...t.querySelectorAll('*')].map(e => e.tagName)]; }"
+            )
+            if tip and tip[0]:
+                # line breaks only: the text mode turns newlines into <br>, and nothing else
+                assert set(tip[1]) <= {"BR"}, f"a tooltip holds elements: {tip}"
+                seen.add(tip[0])
+        hostile = [s for s in seen if any(p[:12] in s for p in PAYLOADS)]
+        assert hostile, f"no hostile market's tooltip was reached among {len(seen)} tooltips"
+        assert_nothing_ran(page, dialogs)
+    finally:
+        context.close()
+
+
+def test_sql_console_results_show_hostile_text_as_text(browser, hostile_server):
+    context, page, dialogs = fresh_page(browser)
+    try:
+        page.goto(hostile_server + "/sql-console")
+        page.locator("h1", has_text="SQL 콘솔").wait_for(timeout=30_000)
+        page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')")
+        area = page.locator("textarea").first
+        area.fill(
+            "SELECT DISTINCT market_name, remark FROM prices WHERE market_name LIKE '%<%' OR market_name LIKE '%[%'"
+        )
+        area.press("Control+Enter")
+        page.get_by_role("button", name="실행").click()
+        page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=30_000)
+        page.wait_for_timeout(2000)
+        # The grid draws on a canvas; its cells are also exposed as an accessible table.
+        cells = page.evaluate("() => [...document.querySelectorAll('[role=\"gridcell\"]')].map(c => c.textContent)")
+        assert any(p[:12] in " ".join(cells) for p in PAYLOADS), cells[:20]
+        grid = page.locator('[data-testid="stDataFrame"]').first.bounding_box()
+        for dy in range(40, min(int(grid["height"]), 400), 35):
+            page.mouse.move(grid["x"] + 120, grid["y"] + dy)  # cell hover and overlay
+            page.wait_for_timeout(80)
+        assert_nothing_ran(page, dialogs)
+    finally:
+        context.close()
