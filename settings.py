@@ -242,6 +242,30 @@ SETTINGS: tuple[Setting, ...] = (
         int,
     ),
     Setting(
+        "live_refresh_s",
+        "MAYOR_LIVE_REFRESH_S",
+        "60",
+        "Seconds between redraws of the live panels (traffic, crowds) while a page is open; only those "
+        "panels rerun, not the whole page.",
+        int,
+    ),
+    Setting(
+        "stale_after_cadences",
+        "MAYOR_STALE_AFTER_CADENCES",
+        "2",
+        "A real-time feed is marked stale once its newest measurement is older than this many refresh "
+        "cadences (2: one missed refresh on top of the source's own publishing delay).",
+        float,
+    ),
+    Setting(
+        "crowd_alert_hours",
+        "MAYOR_CROWD_ALERT_HOURS",
+        "3",
+        "Hours ahead of a hotspot's latest population reading in which a forecast of 붐빔 (busy) raises a "
+        "crowd alert, with nearby calmer hotspots suggested.",
+        int,
+    ),
+    Setting(
         "panel_min_cell",
         "MAYOR_PANEL_MIN_CELL",
         "10",

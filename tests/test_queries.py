@@ -8,7 +8,21 @@ import pytest
 import queries
 
 ITEM = "배추(2.5~3kg)"
-PARAMS = {"item_name": ITEM, "limit": 5, "category": "", "deadline_days": 30, "k": 10, "dimension": "district"}
+PARAMS = {
+    "item_name": ITEM,
+    "limit": 5,
+    "category": "",
+    "deadline_days": 30,
+    "k": 10,
+    "dimension": "district",
+    # the real-time city queries (tests/test_city_queries.py checks their answers)
+    "hours": 3,
+    "radius_km": 2.0,
+    "suggestions": 3,
+    "area_code": "POI001",
+    "max_links": 5000,
+    "max_points": 8,
+}
 
 
 @pytest.mark.parametrize("name", queries.names())
