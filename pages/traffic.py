@@ -238,11 +238,8 @@ def live() -> None:
         frame.live_as_of("citydata", s["measured_at"], city.SOURCE)
         kpis(s)
     road_map_panel()
-    left, right = st.columns([3, 2])
-    with left:
-        speed_curve_panel()
-    with right:
-        events_panel()
+    events_panel()
+    speed_curve_panel()
     slowest_panel()
 
 

@@ -240,10 +240,12 @@ def curve_rows() -> list[dict]:
 
 
 def speed_log_rows(measured_at: datetime, rng: np.random.Generator, hotspots: int) -> list[dict]:
+    """Every five minutes back from measured_at to the start of the same weekday a week before."""
     rows = []
-    start = (measured_at - timedelta(days=7)).replace(hour=0, minute=0)
-    t = start
-    while t <= measured_at:
+    start = (measured_at - timedelta(days=7)).replace(hour=0, minute=0, second=0, microsecond=0)
+    steps = int((measured_at - start).total_seconds() // 300)
+    for k in range(steps, -1, -1):
+        t = measured_at - timedelta(minutes=5 * k)
         usual = usual_speed(t.hour) + (4.0 if t.isoweekday() >= 6 else 0.0)
         # Hotspot roads run a little slower than the city-wide links of the curve.
         rows.append(
@@ -253,7 +255,6 @@ def speed_log_rows(measured_at: datetime, rng: np.random.Generator, hotspots: in
                 "hotspots": hotspots,
             }
         )
-        t += timedelta(minutes=5)
     return rows
 
 

@@ -107,12 +107,8 @@ def category_label(category) -> str:
     return t(f"categories.{key}") if key else category
 
 
-# Coloured dots that also sort in level order (U+1F534 < U+1F7E0 < U+1F7E1 < U+1F7E2): a sortable
-# list column shows 붐빔 first when sorted ascending.
-LEVEL_DOTS = {4: "🔴", 3: "🟠", 2: "🟡", 1: "🟢"}
-
-
 def level_cell(rank) -> str:
+    """'4 · 붐빔': a list column that sorts in level order and reads without colour."""
     if rank is None or pd.isna(rank):
-        return "⚪ —"
-    return f"{LEVEL_DOTS.get(int(rank), '⚪')} {rank_label(rank)}"
+        return "—"
+    return f"{int(rank)} · {rank_label(rank)}"

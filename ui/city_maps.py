@@ -64,8 +64,9 @@ def base_layers(boundaries: pd.DataFrame | None, districts: pd.DataFrame | None,
             get_text="name",
             get_size=12,
             get_color=[110, 110, 110, 200],
-            character_set="auto",  # Hangul is not in deck.gl's default (ASCII) glyph set
-            font_family="'Noto Sans KR', 'NanumGothic', 'Malgun Gothic', sans-serif",
+            # pydeck turns plain strings into expressions: literal strings go in as String.
+            character_set=pdk.types.String("auto"),  # Hangul is not in deck.gl's default (ASCII) glyph set
+            font_family=pdk.types.String("'Noto Sans KR', NanumGothic, 'Malgun Gothic', sans-serif"),
         )
     ]
 
@@ -92,7 +93,7 @@ def _link_records(links: pd.DataFrame, tip) -> list[tuple[str, dict]]:
 def _link_layers(records: list[tuple[str, dict]]) -> list:
     layers = []
     # Free-flowing underneath, jammed on top: the eye should land on the red.
-    for level in (*reversed(city.ROAD_LEVELS), None):
+    for level in (None, *city.ROAD_LEVELS):
         if level is None:
             rows = [r for lv, r in records if lv not in city.ROAD_LEVELS]
             rgb = city.UNKNOWN_RGB
@@ -109,7 +110,7 @@ def _link_layers(records: list[tuple[str, dict]]) -> list:
                 get_path="path",
                 get_color=[*rgb, 230],
                 get_width=5,
-                width_units="pixels",
+                width_units=pdk.types.String("pixels"),
                 width_min_pixels=2,
                 cap_rounded=True,
                 joint_rounded=True,
