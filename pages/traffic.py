@@ -11,7 +11,6 @@ from ui.i18n import current, t
 
 st.title(t("traffic.title"))
 st.caption(t("traffic.intro"))
-alerts.render_alert_banner()
 
 
 def link_tip(row: dict) -> str:
@@ -235,6 +234,7 @@ def live() -> None:
         if s["links"] == 0 and s["hotspots"] == 0 and pd.isna(s["city_speed_kmh"]):
             st.info(t("traffic.no_data"), icon=":material/info:")
             return
+        alerts.render_alert_banner()
         frame.live_as_of("citydata", s["measured_at"], city.SOURCE)
         kpis(s)
     road_map_panel()

@@ -321,7 +321,7 @@ def test_freshness_states(isolated_env):
     old = frame.freshness("citydata", now - timedelta(seconds=cadence * 2 + 60), now=now)
     assert old.state == "stale" and old.age_s == cadence * 2 + 60
     assert frame.freshness("citydata", None, now=now).state == "no_data"
-    assert frame.freshness("no_such_feed", now, now=now).state == "no_data"
+    assert frame.freshness("no_such_feed", now, now=now).state == "unknown"
     monkeypatch = pytest.MonkeyPatch()
     monkeypatch.setenv("MAYOR_STALE_AFTER_CADENCES", "10")
     try:

@@ -87,7 +87,8 @@ class Freshness:
     """How current a real-time feed's newest measurement is.
 
     state: "live" (within its cadence allowance), "stale" (older), "sample" (the bundled recording,
-    whose clock is not today's, so it is never judged stale), "no_data" (nothing measured)."""
+    whose clock is not today's, so it is never judged stale), "unknown" (measured, but the feed is
+    not published under that name, so neither its cadence nor its origin is known), "no_data"."""
 
     feed: str
     state: str
@@ -110,12 +111,14 @@ def freshness(feed: str, measured_at, now: pd.Timestamp | None = None) -> Freshn
     if not row.empty and pd.notna(row["cadence_s"].iloc[0]):
         cadence = int(row["cadence_s"].iloc[0])
     stale_after = cadence * settings.get().stale_after_cadences
-    if measured_at is None or pd.isna(measured_at) or row.empty:
+    if measured_at is None or pd.isna(measured_at):
         return Freshness(feed, "no_data", None, None, stale_after)
     measured = pd.Timestamp(measured_at)
     if measured.tzinfo is not None:
         measured = measured.tz_convert(SEOUL_TZ).tz_localize(None)
     age = ((now if now is not None else seoul_now()) - measured).total_seconds()
+    if row.empty:
+        return Freshness(feed, "unknown", measured, age, stale_after)
     if bool(row["is_sample"].iloc[0]):
         return Freshness(feed, "sample", measured, age, stale_after)
     return Freshness(feed, "stale" if age > stale_after else "live", measured, age, stale_after)
