@@ -49,6 +49,7 @@ test: setup system-deps lint
 
 bench: setup
 	$(BIN)/python -m bench.prices
+	$(BIN)/python -m bench.city_pages
 	$(BIN)/python -m pytest -m bench -p no:cacheprovider || [ $$? -eq 5 ]  # 5: no bench-marked tests yet
 
 clean:

@@ -242,6 +242,31 @@ SETTINGS: tuple[Setting, ...] = (
         int,
     ),
     Setting(
+        "live_refresh_s",
+        "MAYOR_LIVE_REFRESH_S",
+        "60",
+        "Seconds between redraws of the live panels (traffic, crowds) while a page is open; only those "
+        "panels rerun, not the whole page.",
+        int,
+    ),
+    Setting(
+        "stale_after_cadences",
+        "MAYOR_STALE_AFTER_CADENCES",
+        "2",
+        "A real-time feed is marked stale once its newest measurement is older than this many refresh "
+        "cadences (2: one missed refresh on top of the source's own publishing delay); a slow feed (cadence "
+        "over an hour) once its last successful load is. Sample data is never stale.",
+        float,
+    ),
+    Setting(
+        "crowd_alert_hours",
+        "MAYOR_CROWD_ALERT_HOURS",
+        "3",
+        "Hours ahead of a hotspot's latest population reading in which a forecast of 붐빔 (busy) raises a "
+        "crowd alert, with nearby calmer hotspots suggested.",
+        int,
+    ),
+    Setting(
         "panel_min_cell",
         "MAYOR_PANEL_MIN_CELL",
         "10",
@@ -263,29 +288,6 @@ SETTINGS: tuple[Setting, ...] = (
         "20200701",
         "Default seed of the stratified panel draw (`python -m loaders panel-draw --seed`); the sample panel is "
         "drawn with it. The same seed, pool and census always draw the same panel.",
-        int,
-    ),
-    Setting(
-        "stale_factor",
-        "MAYOR_STALE_FACTOR",
-        "3",
-        "A live feed is marked stale once its newest measurement is older than this many refresh cadences "
-        "(3 × 5 minutes for city data); slow feeds once their last successful load is. Sample data is never stale.",
-        float,
-    ),
-    Setting(
-        "live_refresh_s",
-        "MAYOR_LIVE_REFRESH_S",
-        "60",
-        "Seconds between refreshes of the live panels (traffic, crowds, the overview tiles), done by fragments "
-        "without rerunning the whole page.",
-        int,
-    ),
-    Setting(
-        "crowd_alert_hours",
-        "MAYOR_CROWD_ALERT_HOURS",
-        "3",
-        "A hotspot whose population forecast reaches 붐빔 (busy) within this many hours raises a crowd alert.",
         int,
     ),
     Setting(

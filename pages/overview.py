@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 import settings
-from ui import frame, maps, navigation, status
+from ui import alerts, frame, maps, navigation, status
 from ui.i18n import crowd_label, current, grade_label, t
 
 cfg = settings.get()
@@ -156,7 +156,8 @@ st.caption(t("overview.intro"))
 @st.fragment(run_every=cfg.live_refresh_s)
 def live() -> None:
     states = status.feed_states()
-    status.render_alerts(status.city_alerts(states))
+    raised, errors = alerts.active_alerts()
+    alerts.render_alert_list(raised, errors)
     top = st.columns(3)
     bottom = st.columns(2)
     with top[0]:

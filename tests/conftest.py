@@ -16,6 +16,7 @@ sys.path.insert(0, str(PROJECT))
 
 import settings  # noqa: E402
 from queries import warehouse  # noqa: E402
+from tests.city_fixture import city_data_dir, city_source  # noqa: E402, F401  (the real-time city warehouse)
 
 SMALL_SAMPLE_WEEKS = 8
 

@@ -14,7 +14,7 @@ import queries
 from loaders import store
 from queries import warehouse
 from tests.conftest import PROJECT
-from ui import screen, status
+from ui import alerts, navigation, screen
 from ui.status import feed_state
 
 NOW = pd.Timestamp("2026-11-22 12:00")
@@ -150,6 +150,7 @@ def test_a_failing_feed_keeps_its_last_value_marked_and_raises_an_alert(sample_d
     assert "갱신 실패: 마지막 정상값을 표시합니다" in captions(at)
     warnings = "\n".join(w.value for w in at.warning)
     assert "생필품 가격: " in warnings and "갱신 실패" in warnings
+    assert not at.error  # alerts are warnings: an error box means the page itself failed
 
 
 def test_a_query_failure_keeps_the_last_picture(sample_data_dir, monkeypatch):
@@ -234,21 +235,21 @@ def test_a_crowd_forecast_raises_an_alert_until_it_clears(sample_data_dir):
     publish_city(sample_data_dir, spots, [("POI001", 2, 4), ("POI002", 5, 4)])
     at = overview()
     assert not at.exception
-    alerts = "\n".join(e.value for e in at.error)
-    assert "인파 예보" in alerts and "강남역" in alerts
-    assert "명동" not in alerts  # busy only in 5 hours, beyond the 3-hour window
+    alerts = "\n".join(w.value for w in at.warning)
+    assert "강남역: " in alerts and "붐빔 예상" in alerts, alerts
+    assert "명동 관광특구: " not in alerts  # busy only in 5 hours, beyond the 3-hour window
     assert metrics(at)["도심 도로 속도"] == "12.5 km/h"
     publish_city(sample_data_dir, spots, [("POI001", 2, 3)])
     st.cache_data.clear()
     at = overview()
-    assert not any("인파 예보" in e.value for e in at.error)
+    assert not any("강남역: " in w.value for w in at.warning)
 
 
 def test_hotspot_names_in_alerts_are_shown_as_text(sample_data_dir):
     hostile = "[click](javascript:alert(1)) **bold** :red[x]"
     publish_city(sample_data_dir, [("POI009", hostile, 3, 30000, 37.5, 127.0)], [("POI009", 1, 4)])
     at = overview()
-    alerts = "\n".join(e.value for e in at.error)
+    alerts = "\n".join(w.value for w in at.warning)
     assert "\\[click\\]\\(javascript\\:alert\\(1\\)\\)" in alerts
     assert "](javascript:" not in alerts
 
@@ -286,8 +287,10 @@ def test_normal_mode_keeps_the_sidebar(sample_data_dir):
     assert len(at.sidebar) > 0
 
 
-def test_city_alerts_are_a_list_the_wall_screen_can_read(sample_data_dir):
-    alerts = status.city_alerts()
-    kinds = {a.kind for a in alerts}
+def test_alerts_are_a_list_the_wall_screen_can_read(sample_data_dir):
+    raised, errors = alerts.active_alerts()
+    assert errors == []
+    kinds = {a.kind for a in raised}
     assert "proposals" in kinds  # the sample has proposals past their answer deadline
-    assert all(a.page for a in alerts)
+    assert all(navigation.path_for(p.url_path) for p in navigation.PAGES)
+    assert {a.page for a in raised} <= {p.path for p in navigation.PAGES}

@@ -15,7 +15,13 @@ PARAMS = {
     "deadline_days": 30,
     "k": 10,
     "dimension": "district",
+    # the real-time city queries (tests/test_city_queries.py checks their answers)
     "hours": 3,
+    "radius_km": 2.0,
+    "suggestions": 3,
+    "area_code": "POI001",
+    "max_links": 5000,
+    "max_points": 8,
 }
 
 

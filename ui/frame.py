@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import pandas as pd
 import streamlit as st
 
+import settings
 from ui import data, i18n
 from ui.i18n import t
 
@@ -79,3 +81,72 @@ def query_or_warn(name: str, **params) -> pd.DataFrame | None:
     except data.QueryError as e:
         st.error(t("state.query_error", error=str(e)), icon=":material/error:")
         return None
+
+
+# --- live data: measurement time and staleness ---------------------------------------------------
+
+# The cadence assumed for a feed the data dictionary does not (yet) give one: citydata's 5 minutes.
+DEFAULT_CADENCE_S = 300
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """How current a real-time feed's newest measurement is.
+
+    state: "live" (within its cadence allowance), "stale" (older), "sample" (the bundled recording,
+    whose clock is not today's, so it is never judged stale), "unknown" (measured, but the feed is
+    not published under that name, so neither its cadence nor its origin is known), "no_data"."""
+
+    feed: str
+    state: str
+    measured_at: pd.Timestamp | None
+    age_s: float | None
+    stale_after_s: float
+
+
+def seoul_now() -> pd.Timestamp:
+    """Now on the feeds' clock: Korea Standard Time without a zone, as they publish times."""
+    return pd.Timestamp.now(tz=SEOUL_TZ).tz_localize(None)
+
+
+def freshness(feed: str, measured_at, now: pd.Timestamp | None = None) -> Freshness:
+    """Judge `measured_at` (the source's measurement time, never the fetch time) against the feed's
+    cadence times MAYOR_STALE_AFTER_CADENCES. Raises data.QueryError when the catalogue is unreadable."""
+    feeds = data.query("feed_freshness")
+    row = feeds[feeds["feed"] == feed]
+    cadence = DEFAULT_CADENCE_S
+    if not row.empty and pd.notna(row["cadence_s"].iloc[0]):
+        cadence = int(row["cadence_s"].iloc[0])
+    stale_after = cadence * settings.get().stale_after_cadences
+    if measured_at is None or pd.isna(measured_at):
+        return Freshness(feed, "no_data", None, None, stale_after)
+    measured = pd.Timestamp(measured_at)
+    if measured.tzinfo is not None:
+        measured = measured.tz_convert(SEOUL_TZ).tz_localize(None)
+    age = ((now if now is not None else seoul_now()) - measured).total_seconds()
+    if row.empty:
+        return Freshness(feed, "unknown", measured, age, stale_after)
+    if bool(row["is_sample"].iloc[0]):
+        return Freshness(feed, "sample", measured, age, stale_after)
+    return Freshness(feed, "stale" if age > stale_after else "live", measured, age, stale_after)
+
+
+def live_as_of(feed: str, measured_at, source: str) -> Freshness | None:
+    """The as-of line of a live panel (measurement time and source), and a warning once stale."""
+    try:
+        fresh = freshness(feed, measured_at)
+    except data.QueryError:
+        st.caption(f"{t('live.measured', when=when(measured_at))} · {t('state.source', source=source)}")
+        return None
+    if fresh.state == "no_data":
+        return fresh
+    line = f"{t('live.measured', when=when(fresh.measured_at))} · {t('state.source', source=source)}"
+    if fresh.state == "sample":
+        line += f" · {t('live.sample_clock')}"
+    st.caption(line)
+    if fresh.state == "stale":
+        st.warning(
+            t("live.stale", when=when(fresh.measured_at), minutes=round(fresh.age_s / 60)),
+            icon=":material/schedule:",
+        )
+    return fresh

@@ -28,6 +28,8 @@ class PageSpec:
 PAGES = [
     PageSpec("pages/overview.py", "nav.overview", ":material/dashboard:", "seoul-at-a-glance"),
     PageSpec("pages/prices.py", "nav.prices", ":material/shopping_cart:", "market-prices"),
+    PageSpec("pages/traffic.py", "nav.traffic", ":material/traffic:", "traffic-now"),
+    PageSpec("pages/crowds.py", "nav.crowds", ":material/groups_3:", "crowds-now"),
     PageSpec("pages/proposals.py", "nav.proposals", ":material/how_to_vote:", "citizen-proposals"),
     PageSpec("pages/forums.py", "nav.forums", ":material/record_voice_over:", "listening-forums"),
     PageSpec("pages/panel.py", "nav.panel", ":material/groups:", "citizen-panel"),

@@ -1,5 +1,5 @@
 """What a tile says about its data: ok, no data, error (the last good value kept and marked), or
-stale since HH:MM; and the alerts every page and the wall screen show.
+stale since HH:MM.
 
 Staleness is judged against the data's own time: a live feed (cadence of an hour or less) by its
 newest measurement, a slow feed by its last successful load. Sample data is never stale: the
@@ -15,8 +15,7 @@ import streamlit as st
 
 import settings
 from ui import data, i18n
-from ui.frame import SEOUL_TZ, md_text
-from ui.i18n import t
+from ui.frame import SEOUL_TZ
 
 LIVE_CADENCE_S = 3600
 
@@ -32,14 +31,6 @@ class FeedState:
     title: str = ""
 
 
-@dataclass(frozen=True)
-class Alert:
-    kind: str  # crowd | feed | air | proposals
-    severity: str  # warning | critical
-    text: str
-    page: str | None = None  # url_path of the page that explains it
-
-
 def now_kst() -> pd.Timestamp:
     return pd.Timestamp.now(tz=SEOUL_TZ).tz_localize(None)
 
@@ -52,7 +43,7 @@ def kst(value) -> pd.Timestamp | None:
     return ts.tz_convert(SEOUL_TZ).tz_localize(None) if ts.tzinfo is not None else ts
 
 
-def feed_state(row: pd.Series | dict, now: pd.Timestamp, stale_factor: float) -> FeedState:
+def feed_state(row: pd.Series | dict, now: pd.Timestamp, stale_after: float) -> FeedState:
     row = dict(row)
     feed = row["feed"]
     title = row.get("title_en" if i18n.current() == "en" else "title_ko") or feed
@@ -67,7 +58,7 @@ def feed_state(row: pd.Series | dict, now: pd.Timestamp, stale_factor: float) ->
     if not is_sample and cadence is not None and not pd.isna(cadence) and cadence > 0:
         reference = as_of if cadence <= LIVE_CADENCE_S else kst(row.get("last_success"))
         if reference is not None:
-            allowed = pd.Timedelta(seconds=float(cadence) * stale_factor)
+            allowed = pd.Timedelta(seconds=float(cadence) * stale_after)
             if now - reference > allowed:
                 return FeedState(feed, "stale", as_of, reference + allowed, is_sample, title=title)
     return FeedState(feed, "ok", as_of, None, is_sample, title=title)
@@ -80,7 +71,7 @@ def feed_states(now: pd.Timestamp | None = None) -> dict[str, FeedState]:
     except data.QueryError:
         return {}
     now = now_kst() if now is None else now
-    factor = settings.get().stale_factor
+    factor = settings.get().stale_after_cadences
     return {row["feed"]: feed_state(row, now, factor) for _, row in status.iterrows()}
 
 
@@ -101,81 +92,3 @@ def rows_or_last_good(name: str, **params) -> tuple[pd.DataFrame | None, pd.Time
 
 def hhmm(ts: pd.Timestamp | None) -> str:
     return "—" if ts is None else ts.strftime("%m-%d %H:%M")
-
-
-def city_alerts(states: dict[str, FeedState] | None = None) -> list[Alert]:
-    """Every alert in force now. Each lasts exactly as long as its condition: it is recomputed from
-    the published data on every refresh, so it clears by itself."""
-    cfg = settings.get()
-    states = feed_states() if states is None else states
-    alerts: list[Alert] = []
-    try:
-        spots = data.query("overview_hotspot_map", hours=cfg.crowd_alert_hours)
-    except data.QueryError:
-        spots = None
-    if spots is not None and spots["alert"].any():
-        names = spots.loc[spots["alert"], "area_name"].tolist()
-        alerts.append(
-            Alert(
-                "crowd",
-                "critical",
-                t(
-                    "overview_alerts.crowd",
-                    n=len(names),
-                    hours=cfg.crowd_alert_hours,
-                    names=", ".join(md_text(n) for n in names[:4]),
-                ),
-                "crowds-now",
-            )
-        )
-    try:
-        air = data.query("overview_air").iloc[0]
-    except (data.QueryError, IndexError):
-        air = None
-    if air is not None and not pd.isna(air["worst_rank"]) and air["worst_rank"] >= 3:
-        alerts.append(
-            Alert(
-                "air",
-                "critical" if air["worst_rank"] >= 4 else "warning",
-                t(
-                    "overview_alerts.air",
-                    grade=i18n.grade_label(air["worst_grade"]),
-                    districts=md_text(air["worst_districts"] or ""),
-                ),
-                "air-and-bikes",
-            )
-        )
-    try:
-        proposals = data.query("proposals_summary", deadline_days=cfg.answer_deadline_days).iloc[0]
-    except (data.QueryError, IndexError):
-        proposals = None
-    if proposals is not None and proposals["overdue"] and proposals["overdue"] > 0:
-        alerts.append(
-            Alert(
-                "proposals",
-                "warning",
-                t("overview_alerts.proposals", n=int(proposals["overdue"]), days=cfg.answer_deadline_days),
-                "citizen-proposals",
-            )
-        )
-    for state in states.values():
-        if state.state == "error":
-            alerts.append(
-                Alert("feed", "warning", t("overview_alerts.feed_error", feed=state.title, since=hhmm(state.since)), "datasets")
-            )
-        elif state.state == "stale":
-            alerts.append(
-                Alert("feed", "warning", t("overview_alerts.feed_stale", feed=state.title, since=hhmm(state.since)), "datasets")
-            )
-    return alerts
-
-
-def render_alerts(alerts: list[Alert]) -> None:
-    """One banner per severity; nothing at all when the city is calm."""
-    for severity, show, icon in (
-        ("critical", st.error, ":material/campaign:"),
-        ("warning", st.warning, ":material/warning:"),
-    ):
-        lines = [a.text for a in alerts if a.severity == severity]
-        if lines:
-            show("\n".join(f"- {line}" for line in lines), icon=icon)
