@@ -79,17 +79,61 @@ def _number(raw: pd.Series) -> pd.Series:
     return pd.to_numeric(s, errors="coerce")
 
 
-def _date(raw: pd.Series) -> pd.Series:
+# Year-first forms only: 2026-11-19, 2026.11.19, "2026. 11. 19.", 2026/11/19, 20261119, each with an
+# optional time (14:05, 14:05:09, 1405 in the compact form). "03/04/2026" or "Nov 19 2026" would
+# otherwise be guessed (pandas' "mixed" read 03/04 as March 4), and a bare "1119" read as the year
+# 1119: such values are quarantined as not a valid date instead (docs/faults.md).
+_SEPARATED = (
+    r"(?P<y>\d{4})[-./]\s*(?P<m>\d{1,2})[-./]\s*(?P<d>\d{1,2})\.?"
+    r"(?:[ T]+(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:\.\d+)?)?)?"
+)
+_COMPACT = r"(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})(?:(?P<H>\d{2})(?P<M>\d{2})(?P<S>\d{2})?)?"
+
+
+_PLAIN = (
+    (r"\d{4}-\d{2}-\d{2}", "%Y-%m-%d"),
+    (r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}", "%Y-%m-%d %H:%M:%S"),
+    (r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", "%Y-%m-%d %H:%M"),
+)
+
+
+def _timestamps(raw: pd.Series) -> pd.Series:
     s = _text(raw)
-    compact = s.str.fullmatch(r"\d{8}").fillna(False)
-    s = s.where(~compact, s.str.slice(0, 4) + "-" + s.str.slice(4, 6) + "-" + s.str.slice(6, 8))
-    s = s.str.replace(".", "-", regex=False)
-    return pd.to_datetime(s, format="mixed", errors="coerce").dt.normalize()
+    out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[us]")
+    # Most values come in a plain ISO form: parse those directly, the rest through the regexes.
+    todo = s.notna()
+    for pattern, form in _PLAIN:
+        plain = todo & s.str.fullmatch(pattern).fillna(False).astype(bool)
+        if plain.any():
+            out[plain] = pd.to_datetime(s[plain], format=form, errors="coerce")
+            todo &= ~plain
+    rest = s[todo]
+    if rest.empty:
+        return out
+    parts = rest.str.extract(f"^{_SEPARATED}$").fillna(rest.str.extract(f"^{_COMPACT}$"))
+    iso = (
+        parts["y"]
+        + "-"
+        + parts["m"].str.zfill(2)
+        + "-"
+        + parts["d"].str.zfill(2)
+        + " "
+        + parts["H"].fillna("0").str.zfill(2)
+        + ":"
+        + parts["M"].fillna("00")
+        + ":"
+        + parts["S"].fillna("00")
+    )
+    out[rest.index] = pd.to_datetime(iso, format="%Y-%m-%d %H:%M:%S", errors="coerce")
+    return out
+
+
+def _date(raw: pd.Series) -> pd.Series:
+    return _timestamps(raw).dt.normalize()
 
 
 def _datetime(raw: pd.Series) -> pd.Series:
-    s = _text(raw).str.replace(".", "-", regex=False)
-    return pd.to_datetime(s, format="mixed", errors="coerce")
+    return _timestamps(raw)
 
 
 def _flag(raw: pd.Series) -> pd.Series:
