@@ -170,6 +170,9 @@ class Contract:
     def apply(self, records: list[dict]) -> ContractResult:
         received = len(records)
         wire = pd.DataFrame.from_records(records) if records else pd.DataFrame()
+        # Field names in NFD (files saved on macOS) must still match the declared sources.
+        wire.columns = [unicodedata.normalize("NFC", str(c)) for c in wire.columns]
+        wire = wire.loc[:, ~wire.columns.duplicated()]
         out = pd.DataFrame(index=wire.index)
         reasons = pd.Series([""] * received, index=wire.index, dtype="object")
 
