@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -51,6 +51,7 @@ class ContractResult:
     rejected: pd.DataFrame  # row_number, reason, record (JSON of the wire record)
     received: int
     records: list[dict]
+    sources: dict[str, str | None] = field(default_factory=dict)  # column -> the wire field read, if any
 
     @property
     def invalid_share(self) -> float:
@@ -180,8 +181,10 @@ class Contract:
             mask = mask.fillna(False).astype(bool)
             reasons[mask] = reasons[mask] + np.where(reasons[mask] == "", "", "; ") + reason
 
+        sources = {}
         for col in self.columns:
             source = next((s for s in col.sources if s in wire.columns), None)
+            sources[col.name] = source
             if source is None:
                 raw = pd.Series([None] * received, index=wire.index, dtype="object")
                 if col.required and received:
@@ -215,4 +218,4 @@ class Contract:
         for col in self.columns:
             if col.kind == "int" and col.name in clean:
                 clean[col.name] = clean[col.name].astype("Int64")
-        return ContractResult(clean=clean, rejected=rejected, received=received, records=records)
+        return ContractResult(clean=clean, rejected=rejected, received=received, records=records, sources=sources)

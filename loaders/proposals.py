@@ -119,8 +119,7 @@ def transform(records: list[dict], ctx: RunContext) -> Transformed:
     result = CONTRACT.apply(records)
     clean = result.clean
     clean["category"] = clean["category"].fillna("기타")
-    for col in ("disagree_count", "comment_count"):
-        clean[col] = clean[col].fillna(0)
+    # disagree_count and comment_count stay NULL when the feed sends "", "-" or "점검중": unknown, not 0.
     clean["answered"] = clean["answered"].fillna(False).astype(bool)
     if ctx.is_sample:
         # The sample's counts are "as of" the end of its last day, so it stays deterministic.
