@@ -80,6 +80,17 @@ def run(
     return record
 
 
+def _most_common_reason(rejected: pd.DataFrame) -> str:
+    """The reason shared by most rejected rows, so a run log line says what went wrong (a renamed
+    or withdrawn field rejects every row for the same reason)."""
+    reasons = rejected["reason"].astype(str).str.split("; ").explode() if len(rejected) else pd.Series(dtype=str)
+    if reasons.empty:
+        return "no reason recorded"
+    counts = reasons.value_counts(sort=False)  # first-seen order breaks ties
+    top = counts.idxmax()
+    return f"{top} ({counts[top]:,} rows)"
+
+
 def _reject_collapse(feed: str, ctx: RunContext, result: Transformed) -> None:
     """A source that suddenly answers with far fewer rows (a half-filled table on their side) would
     otherwise replace good data while looking internally consistent."""
@@ -118,10 +129,10 @@ def _run_locked(feed, ctx, fetch, transform, record: store.RunRecord) -> None:
         raise Rejected(
             f"{len(result.rejected)} of {result.received} rows failed validation "
             f"({result.invalid_share:.0%} > MAYOR_MAX_INVALID_SHARE {limit:.0%}); "
-            "see the quarantine for reasons"
+            f"most often: {_most_common_reason(result.rejected)}; see the quarantine for the rest"
         )
     if not any(len(t.frame) for t in result.tables):
-        raise Rejected("no row passed validation")
+        raise Rejected(f"no row passed validation; most often: {_most_common_reason(result.rejected)}")
     _reject_collapse(feed, ctx, result)
     version = store.publish(
         ctx.data_dir,
