@@ -20,6 +20,7 @@ from loaders.envelope import Outcome
 from loaders.seoul_api import FetchError, FetchResult, IncompleteSnapshot
 
 log = logging.getLogger(__name__)
+SEOUL = "Asia/Seoul"  # naive times in the warehouse are Seoul time
 
 
 @dataclass
@@ -97,7 +98,7 @@ def _reject_collapse(feed: str, ctx: RunContext, result: Transformed) -> None:
     if ctx.source != "live":  # sample rebuilds and file imports are deliberate
         return
     serving = datadir.read_pointer(ctx.data_dir, feed)
-    if not serving:
+    if not serving or serving.get("is_sample"):  # the sample's size says nothing about the live feed
         return
     before = sum(serving["rows"].values())
     after = sum(len(t.frame) for t in result.tables)
@@ -105,6 +106,25 @@ def _reject_collapse(feed: str, ctx: RunContext, result: Transformed) -> None:
         raise Rejected(
             f"rows fell from {before:,} to {after:,} (more than MAYOR_MAX_ROW_DROP {ctx.cfg.max_row_drop:.0%}); "
             "the serving version is kept"
+        )
+
+
+def _seoul_time(value: str) -> pd.Timestamp:
+    ts = pd.Timestamp(value)
+    return ts.tz_convert(SEOUL).tz_localize(None) if ts.tzinfo is not None else ts
+
+
+def _reject_stale(feed: str, ctx: RunContext, result: Transformed) -> None:
+    """A live answer older than the serving version is an old snapshot served again (a cache or a
+    rollback on their side); publishing it would move the pages back in time."""
+    if ctx.source != "live" or not result.as_of:
+        return
+    serving = datadir.read_pointer(ctx.data_dir, feed)
+    if not serving or serving.get("is_sample") or not serving.get("as_of"):
+        return
+    if _seoul_time(result.as_of) < _seoul_time(serving["as_of"]):
+        raise Rejected(
+            f"as of {result.as_of} is older than the serving version ({serving['as_of']}); the serving version is kept"
         )
 
 
@@ -134,6 +154,7 @@ def _run_locked(feed, ctx, fetch, transform, record: store.RunRecord) -> None:
     if not any(len(t.frame) for t in result.tables):
         raise Rejected(f"no row passed validation; most often: {_most_common_reason(result.rejected)}")
     _reject_collapse(feed, ctx, result)
+    _reject_stale(feed, ctx, result)
     version = store.publish(
         ctx.data_dir,
         feed,
