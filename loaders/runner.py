@@ -129,6 +129,10 @@ def _reject_stale(feed: str, ctx: RunContext, result: Transformed) -> None:
 
 
 def _run_locked(feed, ctx, fetch, transform, record: store.RunRecord) -> None:
+    leftovers = store.clear_interrupted(ctx.data_dir, feed)
+    if leftovers:  # a run killed mid-publish could not log itself: this run says so
+        record.extra["interrupted"] = leftovers
+        log.warning("%s: removed what an interrupted run left behind: %s", feed, ", ".join(leftovers))
     fetched = fetch()
     record.api_code = fetched.code
     record.rows_received = len(fetched.rows)
