@@ -353,7 +353,7 @@ def test_fault(case, isolated_env, monkeypatch, httpserver, caplog, tmp_path):
     # What the server saw: the expected number of requests, the key only on the configured host.
     if "requests" in expect:
         assert len(asked) == expect["requests"], asked
-    if feed.kind == "seoul" and case.get("run") != "concurrent":
+    if feed.kind == "seoul":
         assert all(p.startswith(f"/{KEY}/json/{feed.service}/") for p in asked), asked
     assert httpserver.log == [], "a request reached the other host"
     if "elapsed_min_s" in expect:
