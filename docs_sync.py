@@ -58,8 +58,8 @@ def _served(case: dict) -> str:
                 what += f", count {entry['total_delta']:+d}"
             if entry.get("single_row_object"):
                 what += ", a one-row page as an object"
-            if entry.get("delay_s"):
-                what += f", after {entry['delay_s']} s"
+            if entry.get("hold"):
+                what += ", held until the other run ends"
         if "start" in entry:
             what = f"page from row {entry['start']}: {what}"
         if "times" in entry:
@@ -81,6 +81,8 @@ def _outcome(case: dict) -> str:
         text += f" “{e['message']}”"
     if e.get("quarantined"):
         text += f"; {e['quarantined']} quarantined"
+        if e.get("quarantine_reason"):
+            text += f" (“{e['quarantine_reason']}”)"
     if "requests" in e:
         text += f"; {e['requests']} request{'s' if e['requests'] != 1 else ''}"
     if "elapsed_min_s" in e:
@@ -97,12 +99,14 @@ def _outcome(case: dict) -> str:
 def _data(case: dict) -> str:
     e = case["expect"]
     if e["outcome"] == "ok":
-        return "new version" + (f", {e['rows_loaded']} rows" if "rows_loaded" in e else "")
-    if case.get("run") == "concurrent":
-        return "one refresh publishes; no torn file or log line"
-    if e["outcome"] == "unchanged":
-        return "identical rows: nothing republished"
-    return "last good version keeps serving"
+        text = "new version" + (f", {e['rows_loaded']} rows" if "rows_loaded" in e else "")
+    elif case.get("run") == "concurrent":
+        text = "one new version; no torn file or log line"
+    elif e["outcome"] == "unchanged":
+        text = "identical rows: nothing republished"
+    else:
+        text = "last good version keeps serving"
+    return f"{text}; {case['note']}" if case.get("note") else text
 
 
 def faults_markdown(manifest: dict | None = None) -> str:

@@ -9,7 +9,7 @@ request is answered by the first matching entry of the case's `serve` list:
     body        "good" (the baseline, windowed like the API), a file under tests/faults/, or "" (none)
     start       only requests for the window starting at this row (one page of a paged fetch)
     times       only this many times, then the next entry answers
-    delay_s     wait before answering
+    hold        wait before answering until the test calls `srv.release.set()`
     action      reset (RST after reading the request) | hang (never answer) | drip (a byte at a time)
                 | redirect (302 to the other host, the key in the path)
     template    substitute {path} in the body (a server that echoes the request, key included)
@@ -80,6 +80,7 @@ class FaultServer:
         self._used: dict[int, int] = {}
         self._lock = threading.Lock()
         self.stopping = threading.Event()
+        self.release = threading.Event()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self._httpd.daemon_threads = True
         self._httpd.owner = self
@@ -124,6 +125,7 @@ class FaultServer:
 
     def __exit__(self, *exc) -> None:
         self.stopping.set()
+        self.release.set()
         self._httpd.shutdown()
         self._httpd.server_close()
         self._thread.join(timeout=5)
@@ -138,8 +140,8 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         owner: FaultServer = self.server.owner
         entry = owner.answer_for(self.path)
-        if entry.get("delay_s"):
-            owner.stopping.wait(min(entry["delay_s"], MAX_WAIT_S))
+        if entry.get("hold"):
+            owner.release.wait(MAX_WAIT_S)
         action = entry.get("action")
         if action == "reset":
             # SO_LINGER 0 makes close() send RST instead of FIN: "connection reset by peer".

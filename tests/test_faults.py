@@ -231,6 +231,12 @@ def run_concurrent(case: dict, feed: feeds.Feed, data_dir: Path, srv: FaultServe
         subprocess.Popen(args, cwd=PROJECT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for _ in range(2)
     ]
+    # The server holds the answer to whichever run took the lock and asked first, until the other
+    # run has finished: the overlap is certain however slowly either process starts.
+    deadline = time.monotonic() + 60
+    while all(p.poll() is None for p in procs) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    srv.release.set()
     outputs = [p.communicate(timeout=60) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], outputs
     lines = [tuple(line for line in out.splitlines() if line.strip()) for out, _err in outputs]
