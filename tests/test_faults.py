@@ -295,6 +295,8 @@ def check_data_page(feed: str, expect: dict, record: dict) -> None:
         mine = table[table[data["feed"]] == feed]
         assert len(mine) == 1
         assert mine.iloc[0][data["col_outcome"]] == expect["outcome"]
+        code = mine.iloc[0][data["col_code"]]
+        assert (code if isinstance(code, str) else "") == expect["api_code"]
         assert mine.iloc[0][data["col_message"]] == record["message"]
     else:
         assert not failures
