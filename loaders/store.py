@@ -183,6 +183,30 @@ def _collect_old_versions(d: Path, keep: int, serving: str) -> None:
             tmp.unlink(missing_ok=True)
 
 
+def clear_interrupted(data_dir: Path, feed: str) -> list[str]:
+    """Remove what a loader killed while publishing left behind, and return the names: a temporary
+    version file and its WAL, a temporary pointer, or a version file renamed into place whose
+    pointer swap never happened (newer than the serving one). Call only under `feed_lock`: then no
+    other writer of this feed is at work, and readers never open any of these files."""
+    d = datadir.feed_dir(data_dir, feed)
+    if not d.is_dir():
+        return []
+    pointer = datadir.read_pointer(data_dir, feed)
+    serving = pointer["file"] if pointer else None
+    removed = []
+    for path in sorted(d.iterdir()):
+        name = path.name
+        half_written = name.startswith(".") and (
+            name.endswith((".duckdb.tmp", ".duckdb.tmp.wal"))
+            or (name.startswith(f".{datadir.POINTER}.") and name.endswith(".tmp"))
+        )
+        never_served = name.endswith(".duckdb") and not name.startswith(".") and (serving is None or name > serving)
+        if half_written or never_served:
+            path.unlink(missing_ok=True)
+            removed.append(name)
+    return removed
+
+
 def write_quarantine(data_dir: Path, feed: str, run_id: str, rejected: pd.DataFrame) -> None:
     if rejected.empty:
         return
