@@ -372,3 +372,26 @@ def test_replayed_bikes_hold_the_replayed_moment(isolated_env):
     finally:
         con.close()
     assert measured.strftime("%H:%M") == "08:25"  # step 101
+
+
+# --- make run: the launcher -----------------------------------------------------------------------
+
+
+def test_the_launcher_runs_the_watcher_beside_the_app_and_stops_it_with_the_app(isolated_env, monkeypatch):
+    import launch
+
+    monkeypatch.setenv("MAYOR_REPLAY_STEP_S", "0.5")
+    pointer = datadir.pointer_path(isolated_env, "bikes")
+    # A short-lived app: it waits for the watcher's first replayed publish, then exits with 3.
+    app = [
+        sys.executable,
+        "-c",
+        f"import pathlib, sys, time\n"
+        f"deadline = time.time() + 60\n"
+        f"while not pathlib.Path({str(pointer)!r}).exists() and time.time() < deadline: time.sleep(0.1)\n"
+        f"sys.exit(3)\n",
+    ]
+    supervisor = launch.Supervisor(app, launch.watcher_command())
+    assert supervisor.run() == 3
+    assert supervisor.watcher.poll() == 0  # stopped cleanly, not killed
+    assert datadir.read_pointer(isolated_env, "bikes")["source"] == "replay"
