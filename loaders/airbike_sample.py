@@ -8,9 +8,11 @@ maintenance (점검중) from 13:00 to 20:59. Grades are computed like the city's
 (통합대기환경지수) from PM10 and PM2.5 and sent as numbers 1-4.
 
 Bikes: about 2,700 stations named after each district's real landmarks ("102. 망원역 1번출구 앞"),
-placed around the district centre (within half the district's equivalent radius,
-areas from the southkorea/seoul-maps polygons), with commute-driven availability: office-area
-stations fill in the morning rush and empty in the evening, residential ones the other way round.
+placed evenly within 0.65 of the district's equivalent radius from its centre and nearer to it
+than to any other centre (areas from the southkorea/seoul-maps polygons; checked against them, no
+station falls outside Seoul and 94% fall in the district they are named for), with commute-driven
+availability: office-area stations fill in the morning rush and empty in the evening, residential
+ones the other way round.
 Two stations carry 0,0 coordinates, as test stations in the real list do, and are quarantined.
 None of it is Seoul's data.
 """
@@ -54,7 +56,8 @@ PM_FACTOR = {
 }
 
 # (district, equivalent radius km of its area, station weight, office share -1 residential .. 1 office,
-#  landmarks). Weights give the rough shape of the real network (more stations in the big flat south),
+#  landmarks). 구로, 서초 and 노원 have smaller radii than their areas give: their centres sit near an
+# edge of an elongated shape. Weights give the rough shape of the real network (more stations in the big flat south),
 # not its counts.
 DISTRICTS = {
     "11110": (
@@ -426,15 +429,14 @@ def bike_layout() -> dict[str, np.ndarray]:
     counts = np.floor(weights / weights.sum() * (TOTAL_STATIONS - 2)).astype(int)
     counts[np.argsort(-weights)[: TOTAL_STATIONS - 2 - counts.sum()]] += 1
     names, lat, lon, office = [], [], [], []
+    centres = ref[["lat", "lon"]]
     for (code, (radius_km, _w, office_share, landmarks)), count in zip(DISTRICTS.items(), counts, strict=True):
         block = 100 + 250 * list(DISTRICTS).index(code)  # station numbers run in blocks per district
         for k, name in enumerate(_station_names(rng, landmarks, count)):
             names.append(f"{block + k}. {name}")
-        # Uniform in a disc of half the equivalent radius, so stations stay within the district.
-        r = 0.5 * radius_km * np.sqrt(rng.random(count))
-        theta = rng.random(count) * 2 * np.pi
-        lat += list(ref.loc[code, "lat"] + r * np.sin(theta) / 111.0)
-        lon += list(ref.loc[code, "lon"] + r * np.cos(theta) / 88.2)
+        y, x = _points_of_district(rng, code, 0.65 * radius_km, count, centres)
+        lat += list(y)
+        lon += list(x)
         office += list(np.clip(office_share + rng.normal(0, 0.45, count), -1, 1))
     names += ["9998. 시스템 점검용 (테스트)", "9999. 정비센터 (테스트)"]
     lat += [0.0, 0.0]
@@ -453,6 +455,22 @@ def bike_layout() -> dict[str, np.ndarray]:
         "office": np.array(office)[order],
         "phase": rng.uniform(0, 2 * np.pi, size=n)[order],
     }
+
+
+def _points_of_district(rng, code: str, radius_km: float, count: int, centres) -> tuple[np.ndarray, np.ndarray]:
+    """`count` points spread evenly within `radius_km` of the district's centre and nearer to it
+    than to any other district's centre (so they tile the city instead of leaving gaps)."""
+    cy, cx = centres["lat"].to_numpy() * 111.0, centres["lon"].to_numpy() * 88.2
+    own = list(centres.index).index(code)
+    ys, xs = [], []
+    while sum(len(y) for y in ys) < count:
+        r = radius_km * np.sqrt(rng.random(400))
+        theta = rng.random(400) * 2 * np.pi
+        y, x = cy[own] + r * np.sin(theta), cx[own] + r * np.cos(theta)
+        nearest = np.hypot(x[:, None] - cx[None, :], y[:, None] - cy[None, :]).argmin(axis=1)
+        ys.append(y[nearest == own])
+        xs.append(x[nearest == own])
+    return np.concatenate(ys)[:count] / 111.0, np.concatenate(xs)[:count] / 88.2
 
 
 def _smoothstep(a: float, b: float, x: float) -> float:

@@ -8,7 +8,16 @@ import pytest
 import queries
 
 ITEM = "배추(2.5~3kg)"
-PARAMS = {"item_name": ITEM, "limit": 5, "category": "", "deadline_days": 30, "k": 10, "dimension": "district"}
+PARAMS = {
+    "item_name": ITEM,
+    "limit": 5,
+    "category": "",
+    "deadline_days": 30,
+    "k": 10,
+    "dimension": "district",
+    "feed": "bikes",
+    "district_code": "11440",
+}
 
 
 @pytest.mark.parametrize("name", queries.names())

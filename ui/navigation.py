@@ -26,6 +26,7 @@ class PageSpec:
 PAGES = [
     PageSpec("pages/prices.py", "nav.prices", ":material/shopping_cart:", "market-prices"),
     PageSpec("pages/proposals.py", "nav.proposals", ":material/how_to_vote:", "citizen-proposals"),
+    PageSpec("pages/air_bikes.py", "nav.air_bikes", ":material/air:", "air-and-bikes"),
     PageSpec("pages/forums.py", "nav.forums", ":material/record_voice_over:", "listening-forums"),
     PageSpec("pages/panel.py", "nav.panel", ":material/groups:", "citizen-panel"),
     PageSpec("pages/explore.py", "nav.explore", ":material/travel_explore:", "data-explorer"),
