@@ -50,6 +50,7 @@ test: setup system-deps lint
 
 bench: setup
 	$(BIN)/python -m bench.prices
+	$(BIN)/python -m bench.air_bikes
 	$(BIN)/python -m pytest -m bench -p no:cacheprovider || [ $$? -eq 5 ]  # 5: no bench-marked tests yet
 
 clean:
