@@ -374,3 +374,14 @@ def test_replay_steps_change_what_the_sample_serves(isolated_env):
     # Office stations gain bikes through the morning rush (commute-driven, not noise).
     office = airbike_sample.bike_layout()["office"] > 0.5
     assert airbike_sample.bike_counts(10 * 12)[office].sum() > morning[office].sum() * 1.2
+
+
+def test_quarantine_files_per_feed_are_capped(isolated_env, monkeypatch):
+    # bikes quarantines a few rows on every five-minute refresh: the folder must not grow forever.
+    monkeypatch.setattr(store, "QUARANTINE_KEEP_FILES", 5)
+    rejected = pd.DataFrame({"row_number": [1], "reason": ["coordinates outside Seoul"], "record": ["{}"]})
+    run_ids = [f"20261122T0000{n:02d}000000Z-bikes-1" for n in range(8)]
+    for run_id in run_ids:
+        store.write_quarantine(isolated_env, "bikes", run_id, rejected)
+    kept = sorted(p.stem for p in datadir.quarantine_dir(isolated_env, "bikes").glob("*.parquet"))
+    assert kept == run_ids[-5:]
