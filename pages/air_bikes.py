@@ -22,6 +22,10 @@ def short_names(rows: pd.DataFrame) -> pd.Series:
     return rows["name_en"].str.removesuffix("-gu") if current() == "en" else rows["name_ko"]
 
 
+def ugm3(value) -> str:
+    return "—" if pd.isna(value) else t("airbikes.ugm3", value=f"{value:.0f}")
+
+
 def cadence(feed: str):
     state = frame.freshness(feed)
     return None if state is None else state.cadence_s
@@ -90,8 +94,8 @@ def air_panel() -> None:
         return
     frame.live_caption(frame.freshness("air"), "RealtimeCityAir")
     c1, c2, c3 = st.columns(3)
-    c1.metric(t("airbikes.pm25_avg"), t("airbikes.ugm3", value=f"{rows['pm25'].mean():.0f}"))
-    c2.metric(t("airbikes.pm10_avg"), t("airbikes.ugm3", value=f"{rows['pm10'].mean():.0f}"))
+    c1.metric(t("airbikes.pm25_avg"), ugm3(rows["pm25"].mean()))
+    c2.metric(t("airbikes.pm10_avg"), ugm3(rows["pm10"].mean()))
     c3.metric(t("airbikes.bad_districts"), t("airbikes.n_districts", n=int((rows["grade_rank"] >= 3).sum())))
     left, right = st.columns([3, 2])
     with left:

@@ -244,3 +244,34 @@ def test_bike_map_payload_stays_small(sample_data_dir):
     for code in queries.run("districts")["sig_cd"]:
         stations = queries.run("bike_stations_in_district", district_code=code)
         assert airbikes.payload_bytes(airbikes.bike_deck(stations, per_station=True)) < 80_000, code
+
+
+def test_every_station_in_maintenance_shows_dashes_not_nan(sample_data_dir):
+    now = pd.Timestamp.now(tz="Asia/Seoul").tz_localize(None).floor("h")
+    publish_air(sample_data_dir, now)
+    from loaders import air
+
+    frame = pd.DataFrame([{c: None for c in air.PUBLISHED}])
+    frame = frame.assign(
+        district_code="11110", district_name="종로구", station_name="종로구", measured_at=now, schema="new"
+    )
+    table = store.Table("air_quality", air.PUBLISHED, frame)
+    store.publish(
+        sample_data_dir,
+        "air",
+        [table],
+        run_id=store.new_run_id("air"),
+        as_of=now.isoformat(),
+        is_sample=False,
+        source="live",
+    )
+    at = run()
+    assert metrics(at)[AB["pm25_avg"]] == "—" and metrics(at)[AB["bad_districts"]] == "0곳"
+    assert [i.value for i in at.info] == [KO["state"]["empty_selection"]]  # the ranking has nothing to rank
+
+
+def test_a_broken_freshness_query_leaves_the_panels(sample_data_dir, monkeypatch):
+    break_query(monkeypatch, "feed_freshness", "feed_freshness: boom")
+    at = run()
+    assert AB["pm25_avg"] in metrics(at) and AB["stations"] in metrics(at)
+    assert "출처: RealtimeCityAir" in captions(at)

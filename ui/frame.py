@@ -98,7 +98,10 @@ def freshness(feed: str) -> Freshness | None:
     """How current a real-time feed is. Stale once its newest measurement is older than
     MAYOR_STALE_CADENCES cadences: against the clock for live data, against the replayed moment
     for the sample (a sample standing still is never stale)."""
-    frame = data.query("feed_freshness", feed=feed)
+    try:
+        frame = data.query("feed_freshness", feed=feed)
+    except data.QueryError:
+        return None  # the panel itself says what failed; freshness is then unknown, not an error
     if frame.empty:
         return None
     row = frame.iloc[0]
