@@ -43,9 +43,18 @@ def provenance_banner() -> None:
     if row["datasets"] == 0:
         st.warning(t("banner.no_data"), icon=":material/warning:")
     elif row["replaying"]:
-        st.warning(t("banner.replay", when=when(row["replay_as_of"])), icon=":material/replay:")
+        # The replayed time moves while the page sits: the banner refreshes itself like the panels.
+        st.fragment(run_every=max(15.0, settings.get().replay_step_s))(_replay_banner)()
     elif row["any_sample"]:
         st.warning(t("banner.sample"), icon=":material/science:")
+
+
+def _replay_banner() -> None:
+    try:
+        row = data.query("data_provenance").iloc[0]
+    except data.QueryError:
+        return
+    st.warning(t("banner.replay", when=when(row["replay_as_of"])), icon=":material/replay:")
 
 
 def footer() -> None:
