@@ -143,6 +143,20 @@ SETTINGS: tuple[Setting, ...] = (
         int,
     ),
     Setting(
+        "cadence_air_s",
+        "MAYOR_CADENCE_AIR_S",
+        "3600",
+        "Refresh cadence of the air-quality feed (RealtimeCityAir), in seconds (the stations report hourly).",
+        int,
+    ),
+    Setting(
+        "cadence_bikes_s",
+        "MAYOR_CADENCE_BIKES_S",
+        "300",
+        "Refresh cadence of the public-bike feed (bikeList), in seconds.",
+        int,
+    ),
+    Setting(
         "cadence_boundaries_s",
         "MAYOR_CADENCE_BOUNDARIES_S",
         "2592000",
@@ -235,6 +249,36 @@ SETTINGS: tuple[Setting, ...] = (
         int,
     ),
     Setting(
+        "watch_max_run_s",
+        "MAYOR_WATCH_MAX_RUN_S",
+        "1200",
+        "`python -m loaders watch` stops a feed's run that takes longer than this many seconds, records it as "
+        "failed and tries again later (keep it above MAYOR_FETCH_DEADLINE_S).",
+        float,
+    ),
+    Setting(
+        "watch_retry_s",
+        "MAYOR_WATCH_RETRY_S",
+        "600",
+        "After a failed or rejected run, the watcher tries the feed again after this many seconds, or after its "
+        "cadence when that is shorter.",
+        float,
+    ),
+    Setting(
+        "replay",
+        "MAYOR_REPLAY",
+        "auto",
+        "Replay of the sample's recorded day by `python -m loaders watch` (and `make run`): `auto` replays when "
+        "no API key is set, `on` always (sample data only), `off` never. Pages say so while it runs.",
+    ),
+    Setting(
+        "replay_step_s",
+        "MAYOR_REPLAY_STEP_S",
+        "30",
+        "Seconds of real time per five-minute step of the replayed day (30: the day passes in 2.4 hours).",
+        float,
+    ),
+    Setting(
         "cache_ttl_s",
         "MAYOR_CACHE_TTL_S",
         "60",
@@ -292,6 +336,7 @@ SETTINGS: tuple[Setting, ...] = (
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
+REPLAY_MODES = ("auto", "on", "off")
 
 
 def _secrets_file_value(env: str) -> str:
@@ -327,6 +372,10 @@ def get() -> SimpleNamespace:
     values["data_dir"] = data_dir if data_dir.is_absolute() else PROJECT_DIR / data_dir
     values["api_base_url"] = values["api_base_url"].rstrip("/")
     threshold_rules(values["threshold_rules"])  # fail early, naming the variable
+    if values["replay"] not in REPLAY_MODES:
+        raise SettingError(f"MAYOR_REPLAY={values['replay']!r}: expected one of {', '.join(REPLAY_MODES)}")
+    if values["replay_step_s"] <= 0:
+        raise SettingError(f"MAYOR_REPLAY_STEP_S={values['replay_step_s']!r} must be above 0")
     return SimpleNamespace(**values)
 
 

@@ -11,6 +11,9 @@ from datetime import date
 from pathlib import Path
 
 from loaders import (
+    air,
+    airbike_sample,  # noqa: F401 (registers the sample's RealtimeCityAir and bikeList answers)
+    bikes,
     boundaries,
     census,
     forums,
@@ -53,15 +56,28 @@ FEEDS |= {
     "panel_draw": Feed("panel_draw", "draw", panel.draw_transform),
 }
 SAMPLE_FEEDS += ("census", "forums", "panel", "panel_draw")
+
+# Real-time feeds: their sample answers the replayed moment of the recorded day (loaders/replay.py).
+FEEDS |= {
+    "air": Feed("air", "seoul", air.transform, air.SERVICE, air.fetch),
+    "bikes": Feed("bikes", "seoul", bikes.transform, bikes.SERVICE, bikes.fetch),
+}
+SAMPLE_FEEDS += ("air", "bikes")
 IMPORTABLE_KINDS = ("seoul", "file")
+
+
+def replayable(feed: Feed) -> bool:
+    """A feed whose sample moves with the replay clock (its service has a live sample handler)."""
+    return feed.kind == "seoul" and feed.service in sample.LIVE_HANDLERS
 
 
 def ensure_sample(cfg) -> Path:
     return sample.generate(cfg.data_dir, date.fromisoformat(cfg.sample_end_date), cfg.sample_weeks)
 
 
-def refresh(feed: Feed, cfg, *, use_sample: bool | None = None):
-    """Run one feed: live when an API key is set, otherwise from the bundled sample."""
+def refresh(feed: Feed, cfg, *, use_sample: bool | None = None, source: str = "sample"):
+    """Run one feed: live when an API key is set, otherwise from the bundled sample (recorded as
+    `source`: "replay" when the watcher replays the sample's recorded day)."""
     if feed.kind in participation_sample.KINDS:
         return participation_sample.refresh(feed, cfg, use_sample=use_sample is True, read=read_file_rows)
     if use_sample is None:
@@ -75,7 +91,7 @@ def refresh(feed: Feed, cfg, *, use_sample: bool | None = None):
     if use_sample:
         ensure_sample(cfg)
         api = SeoulApi(cfg, session=sample.session(cfg.data_dir), key=sample.KEY, base_url=sample.BASE_URL)
-        ctx = RunContext(cfg, cfg.data_dir, "sample", is_sample=True)
+        ctx = RunContext(cfg, cfg.data_dir, source, is_sample=True)
     else:
         api = SeoulApi(cfg)
         ctx = RunContext(cfg, cfg.data_dir, "live", is_sample=False)

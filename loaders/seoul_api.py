@@ -309,6 +309,17 @@ class SeoulApi:
             raise IncompleteSnapshot(f"{service}: list_total_count is {total} but {len(rows)} rows arrived", first.code)
         return FetchResult(service, first.code, first.message, total, rows, self.requests_made)
 
+    def fetch_until_short_page(self, service: str, params=(), fmt: str = "json") -> FetchResult:
+        """Every row of a feed whose list_total_count counts only the page it sits in (bikeList):
+        windows of 1,000 until a page comes back short, whatever the count says."""
+        deadline = time.monotonic() + self.cfg.fetch_deadline_s
+        self.requests_made = 0
+        first = self.get(service, 1, PAGE_SIZE, params, fmt, deadline)
+        self._raise_unless_ok(first, service)
+        if first.outcome is Outcome.NO_DATA:
+            return FetchResult(service, first.code, first.message, 0, [], self.requests_made)
+        return self._fetch_until_short_page(service, params, fmt, deadline, first)
+
     def _fetch_until_short_page(self, service, params, fmt, deadline, first: Envelope) -> FetchResult:
         """Feeds that send no list_total_count (bikeList): page until a page comes back short."""
         rows = list(first.rows)

@@ -24,6 +24,9 @@ import pandas as pd
 import datadir
 
 GRACE_S = 600  # an old version stays on disk this long after it stops serving, for slow readers
+# A feed refreshed every 5 minutes that always rejects a few rows writes 288 quarantine files a day;
+# readers show the newest 20 (queries/warehouse.py), so older ones beyond this are removed.
+QUARANTINE_KEEP_FILES = 100
 
 
 class FeedBusy(RuntimeError):
@@ -216,6 +219,8 @@ def write_quarantine(data_dir: Path, feed: str, run_id: str, rejected: pd.DataFr
     tmp = d / f".{run_id}.parquet.tmp"
     frame.to_parquet(tmp, index=False)
     os.replace(tmp, d / f"{run_id}.parquet")
+    for old in sorted(d.glob("*.parquet"), reverse=True)[QUARANTINE_KEEP_FILES:]:
+        old.unlink(missing_ok=True)
 
 
 def append_run(data_dir: Path, record: RunRecord) -> None:

@@ -13,7 +13,7 @@ from loaders import store
 from tests.conftest import PROJECT
 from ui import navigation
 
-FEEDS = ["prices", "proposals", "reference", "census", "forums", "panel", "panel_draw"]
+FEEDS = ["prices", "proposals", "reference", "census", "forums", "panel", "panel_draw", "air", "bikes"]
 
 
 @pytest.fixture(autouse=True)
