@@ -13,7 +13,10 @@ from pathlib import Path
 from loaders import (
     boundaries,
     census,
+    city_sample,  # noqa: F401 (registers the sample's answers for the real-time services)
+    citydata,
     forums,
+    hotspots,
     panel,
     participation_sample,
     prices,
@@ -21,6 +24,7 @@ from loaders import (
     reference,
     runner,
     sample,
+    traffic,
 )
 from loaders.envelope import Outcome, parse
 from loaders.runner import RunContext
@@ -55,6 +59,15 @@ FEEDS |= {
 SAMPLE_FEEDS += ("census", "forums", "panel", "panel_draw")
 IMPORTABLE_KINDS = ("seoul", "file")
 
+# Real-time city (issue 3). realtime: Seoul Open API, one call per hotspot or road link, never
+# imported from a file; hotspots: data/hotspots.csv, with coordinates derived from citydata's links.
+FEEDS |= {
+    "citydata": Feed("citydata", "realtime", citydata.transform, citydata.SERVICE, citydata.fetch),
+    "traffic": Feed("traffic", "realtime", traffic.transform, traffic.SERVICE, traffic.fetch),
+    "hotspots": Feed("hotspots", "reference", hotspots.transform, fetch_live=hotspots.fetch),
+}
+SAMPLE_FEEDS += ("citydata", "traffic", "hotspots")
+
 
 def ensure_sample(cfg) -> Path:
     return sample.generate(cfg.data_dir, date.fromisoformat(cfg.sample_end_date), cfg.sample_weeks)
@@ -68,13 +81,15 @@ def refresh(feed: Feed, cfg, *, use_sample: bool | None = None):
         use_sample = not cfg.api_key
     if feed.kind == "reference":
         ctx = RunContext(cfg, cfg.data_dir, "bundled", is_sample=False)
-        return runner.run(feed.name, ctx, reference.fetch, feed.transform)
+        return runner.run(feed.name, ctx, feed.fetch_live or reference.fetch, feed.transform)
     if feed.kind == "url":
         ctx = RunContext(cfg, cfg.data_dir, "live", is_sample=False)
         return runner.run(feed.name, ctx, lambda: boundaries.fetch(cfg), feed.transform)
     if use_sample:
         ensure_sample(cfg)
-        api = SeoulApi(cfg, session=sample.session(cfg.data_dir), key=sample.KEY, base_url=sample.BASE_URL)
+        api = SeoulApi(
+            cfg, key=sample.KEY, base_url=sample.BASE_URL, session_factory=lambda: sample.session(cfg.data_dir)
+        )
         ctx = RunContext(cfg, cfg.data_dir, "sample", is_sample=True)
     else:
         api = SeoulApi(cfg)
