@@ -139,14 +139,16 @@ def _unit(*keys) -> float:
     return zlib.crc32("|".join(map(str, keys)).encode("utf-8")) / 2**32
 
 
-def _bump(h: float, mu: float, sigma: float) -> float:
-    d = abs(h - mu) % 24
-    d = min(d, 24 - d)
-    return math.exp(-0.5 * (d / sigma) ** 2)
+def _bump(h, mu: float, sigma: float):
+    """A bell around hour mu, on the 24-hour circle (h a float or an array of hours)."""
+    d = np.abs(np.asarray(h) - mu) % 24
+    d = np.minimum(d, 24 - d)
+    return np.exp(-0.5 * (d / sigma) ** 2)
 
 
-def _open(h: float, start: float, end: float) -> float:
-    return 1 / (1 + math.exp(-2 * (h - start))) / (1 + math.exp(-2 * (end - h)))
+def _open(h, start: float, end: float):
+    h = np.asarray(h)
+    return 1 / (1 + np.exp(-2 * (h - start))) / (1 + np.exp(-2 * (end - h)))
 
 
 def crowd_curve(category: str, h: float, weekend: bool) -> float:
@@ -170,7 +172,7 @@ def crowd_curve(category: str, h: float, weekend: bool) -> float:
     )
 
 
-def road_load(h: float, weekend: bool) -> float:
+def road_load(h, weekend: bool):
     """How loaded the roads are at hour h, 0 (empty) .. about 0.75 (evening rush)."""
     if weekend:
         return 0.08 + 0.42 * _bump(h, 15.5, 3.5) + 0.12 * _open(h, 10, 21)
@@ -194,10 +196,11 @@ class Link:
     depth: float
     phase: float
 
-    def speed(self, step: int, weekend: bool) -> float:
-        h = (step % replay.STEPS) * replay.STEP_S / 3600
-        wobble = 0.06 * math.sin(2 * math.pi * step / 23 + self.phase) + 0.03 * math.sin(step / 3.1 + self.phase)
-        return max(4.0, self.free_kmh * (1 - self.depth * road_load(h, weekend)) * (1 + wobble))
+    def speeds(self, steps: np.ndarray, weekend: bool, day_salt: int = 0) -> np.ndarray:
+        h = (steps % replay.STEPS) * replay.STEP_S / 3600
+        t = steps + 37 * day_salt  # another day wobbles differently at the same time of day
+        wobble = 0.06 * np.sin(2 * math.pi * t / 23 + self.phase) + 0.03 * np.sin(t / 3.1 + self.phase)
+        return np.maximum(4.0, self.free_kmh * (1 - self.depth * road_load(h, weekend)) * (1 + wobble))
 
     @property
     def xylist(self) -> str:
@@ -236,11 +239,26 @@ class World:
     links: dict[str, Link]
     events: list[dict]
     blocked: dict[str, list[tuple[int, int]]] = field(default_factory=dict)  # link -> steps with an incident
+    _days: dict[tuple[str, bool], np.ndarray] = field(default_factory=dict)
+
+    def day_speeds(self, link: Link, weekend: bool) -> np.ndarray:
+        """The link's speed at every step of the recorded day; an accident or closure in force
+        slows it down."""
+        key = (link.link_id, weekend)
+        if key not in self._days:
+            steps = np.arange(replay.STEPS)
+            speeds = link.speeds(steps, weekend)
+            for start, end in self.blocked.get(link.link_id, ()):
+                speeds[(steps >= start) & (steps < end)] *= 0.55
+            self._days[key] = speeds
+        return self._days[key]
 
     def speed(self, link: Link, step: int, weekend: bool) -> float:
-        """The link's speed on the recorded day: an accident or closure in force slows it down."""
-        slow = any(start <= step < end for start, end in self.blocked.get(link.link_id, ()))
-        return link.speed(step, weekend) * (0.55 if slow else 1.0)
+        return float(self.day_speeds(link, weekend)[step % replay.STEPS])
+
+    def spot_speeds(self, spot: Spot, weekend: bool) -> np.ndarray:
+        """ROAD_TRAFFIC_SPD of a hotspot at every step: the rounded mean of its own links."""
+        return np.round(np.mean([self.day_speeds(link, weekend) for link in spot.links], axis=0))
 
 
 def _offset(lat: float, lon: float, east_m: float, north_m: float) -> tuple[float, float]:
@@ -483,7 +501,7 @@ def link_record(link: Link, step: int, weekend: bool) -> dict:
 
 
 def avg_speed(spot: Spot, step: int, weekend: bool) -> int:
-    return round(sum(world().speed(link, step, weekend) for link in spot.links) / len(spot.links))
+    return int(world().spot_speeds(spot, weekend)[step % replay.STEPS])
 
 
 def _roads(spot: Spot, day: date, step: int) -> dict:
@@ -665,15 +683,13 @@ def recorded_day_log(data_dir: Path, before) -> pd.DataFrame:
     day = recorded_day(datadir.sample_dir(data_dir))
     weekend = day.weekday() >= 5
     answering = [s for s in world().spots.values() if s.code not in NO_DATA_AREAS]
+    means = np.mean([world().spot_speeds(s, weekend) for s in answering], axis=0)
     rows = []
-    for step in range(replay.STEPS):
+    for step, mean in enumerate(means):
         moment = replay.step_time(day, step)
         if moment >= before:
             break
-        speeds = [avg_speed(s, step, weekend) for s in answering]
-        rows.append(
-            {"measured_at": moment, "avg_speed_kmh": round(sum(speeds) / len(speeds), 2), "hotspots": len(speeds)}
-        )
+        rows.append({"measured_at": moment, "avg_speed_kmh": round(float(mean), 2), "hotspots": len(answering)})
     return pd.DataFrame(rows) if rows else pd.DataFrame(columns)
 
 
@@ -690,6 +706,7 @@ def history_rows(day: date, days: int = 28, links: int = 320) -> list[list[str]]
     rows = [header]
     weekdays = "월화수목금토일"
     steps = np.arange(24) * 12 + 6  # the middle of each hour
+    missed = 0.004  # share of hours the detectors missed (left empty)
     for d in range(days, 0, -1):
         today = day - timedelta(days=d)
         weekend = today.weekday() >= 5
@@ -701,12 +718,8 @@ def history_rows(day: date, days: int = 28, links: int = 320) -> list[list[str]]
                 "도시고속도로" if express else ("주간선도로" if link.road_name.endswith("대로") else "보조간선도로")
             )
             centre = "도심" if spot.district in REGIONS["도심권"] else "외곽"
-            speeds = []
-            for h, step in enumerate(steps):
-                if _unit(link.link_id, today, h) < 0.004:
-                    speeds.append("")  # an hour the detectors missed
-                    continue
-                speeds.append(f"{link.speed(int(step) + d, weekend) / day_factor:.1f}")
+            values = link.speeds(steps, weekend, d) / day_factor
+            speeds = ["" if _unit(link.link_id, today, h) < missed else f"{v:.1f}" for h, v in enumerate(values)]
             rows.append(
                 [
                     f"{today:%Y%m%d}",

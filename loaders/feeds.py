@@ -25,6 +25,7 @@ from loaders import (
     runner,
     sample,
     traffic,
+    traffic_history,
 )
 from loaders.envelope import Outcome, parse
 from loaders.runner import RunContext
@@ -66,7 +67,10 @@ FEEDS |= {
     "traffic": Feed("traffic", "realtime", traffic.transform, traffic.SERVICE, traffic.fetch),
     "hotspots": Feed("hotspots", "reference", hotspots.transform, fetch_live=hotspots.fetch),
 }
-SAMPLE_FEEDS += ("citydata", "traffic", "hotspots")
+# history: TOPIS monthly files, `import traffic_history FILE` (bulk, in DuckDB) or the sample.
+FEEDS["traffic_history"] = Feed("traffic_history", "history", traffic_history.transform)
+SAMPLE_FEEDS += ("citydata", "traffic", "hotspots", "traffic_history")
+IMPORTABLE_KINDS += ("history",)
 
 
 def ensure_sample(cfg) -> Path:
@@ -75,6 +79,8 @@ def ensure_sample(cfg) -> Path:
 
 def refresh(feed: Feed, cfg, *, use_sample: bool | None = None):
     """Run one feed: live when an API key is set, otherwise from the bundled sample."""
+    if feed.kind == "history":
+        return traffic_history.refresh(cfg, use_sample=use_sample is True)
     if feed.kind in participation_sample.KINDS:
         return participation_sample.refresh(feed, cfg, use_sample=use_sample is True, read=read_file_rows)
     if use_sample is None:
@@ -130,5 +136,7 @@ def read_file_rows(feed: Feed, path: Path) -> FetchResult:
 
 
 def import_file(feed: Feed, cfg, path: Path):
+    if feed.kind == "history":
+        return traffic_history.run_import(cfg, path, source=f"file:{path.name}", is_sample=False)
     ctx = RunContext(cfg, cfg.data_dir, f"file:{path.name}", is_sample=False)
     return runner.run(feed.name, ctx, lambda: read_file_rows(feed, path), feed.transform)
