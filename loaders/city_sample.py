@@ -38,7 +38,7 @@ import datadir
 from loaders import hotspots, reference, replay, roads
 from loaders.sample import live_handler
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 NO_DATA_AREAS = ("POI086", "POI102", "POI112")  # answer INFO-200, as a paused or retired place does
 EMPTY_LINK_AREAS = ("POI091", "POI096", "POI107")  # an average road speed but an empty link list
 # Where the hotspots listed without coordinates really are, so their links (and the coordinates
@@ -314,7 +314,8 @@ def _links_for(spot: Spot) -> list[Link]:
                         dist_m=round(length, 1),
                         points=tuple((round(x, 10), round(y, 10)) for x, y in points),
                         free_kmh=(72 if express else 38) + 14 * _unit(spot.code, j, "free"),
-                        depth=(0.62 if express else 0.7) + (0.2 if express else 0.3) * _unit(spot.code, j, "depth"),
+                        depth=((0.62 if express else 0.7) + (0.2 if express else 0.3) * _unit(spot.code, j, "depth"))
+                        * (0.5 if _unit(spot.code, j, "light") < 0.22 else 1.0),  # some roads stay light
                         phase=2 * math.pi * _unit(spot.code, j, "phase"),
                     )
                 )

@@ -455,6 +455,9 @@ def speed_log(previous: pd.DataFrame, traffic: pd.DataFrame) -> pd.DataFrame:
         return log
     newest = log["measured_at"].max()
     log = log[log["measured_at"] > newest - timedelta(days=LOG_DAYS)]
+    # One dtype per column whatever the source (this refresh, or the serving file), so an identical
+    # refresh hashes identically and publishes nothing.
+    log = log.astype({"measured_at": "datetime64[us]", "avg_speed_kmh": "float64", "hotspots": "int64"})
     return log.sort_values("measured_at", ignore_index=True)
 
 
