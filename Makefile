@@ -49,6 +49,8 @@ test: setup system-deps lint
 
 bench: setup
 	$(BIN)/python -m bench.prices
+	$(BIN)/python -m bench.citydata
+	$(BIN)/python -m bench.traffic_history
 	$(BIN)/python -m pytest -m bench -p no:cacheprovider || [ $$? -eq 5 ]  # 5: no bench-marked tests yet
 
 clean:
