@@ -15,7 +15,7 @@ import datadir
 import queries
 import settings
 from loaders import citydata, feeds, hotspots, roads
-from tests.city_wire import KEY, NO_DATA, SPOTS, CityServer, link, population
+from tests.city_wire import KEY, NO_DATA, OK, SPOTS, CityServer, link, population
 from tests.city_wire import citydata as doc
 
 AT = "2026-11-19 18:00"
@@ -289,10 +289,7 @@ def test_population_mode_refreshes_crowds_and_keeps_the_road_tables(city, monkey
     later = "2026-11-19 18:10"
     for code, name in SPOTS[["area_code", "area_name"]].itertuples(index=False):
         row = population(code, name, later, level="붐빔")
-        city.answers[("citydata_ppltn", name)] = {
-            "SeoulRtd.citydata_ppltn": [row],
-            "RESULT": {**NO_DATA, **{"RESULT.CODE": "INFO-000", "RESULT.MESSAGE": "정상"}},
-        }
+        city.answers[("citydata_ppltn", name)] = {"SeoulRtd.citydata_ppltn": [row], "RESULT": OK}
     city.answers[("citydata_ppltn", "남산공원")] = {"RESULT": NO_DATA}
     record = refresh()
     assert record.outcome == "ok", record.message
