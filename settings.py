@@ -333,6 +333,68 @@ SETTINGS: tuple[Setting, ...] = (
         "drawn with it. The same seed, pool and census always draw the same panel.",
         int,
     ),
+    Setting(
+        "cadence_citydata_s",
+        "MAYOR_CADENCE_CITYDATA_S",
+        "300",
+        "Refresh cadence of the real-time city data (crowds, roads, accidents and weather at about 120 hotspots), "
+        "in seconds; the source updates every five minutes.",
+        int,
+    ),
+    Setting(
+        "cadence_traffic_s",
+        "MAYOR_CADENCE_TRAFFIC_S",
+        "300",
+        "Refresh cadence of the per-link road speeds (TrafficInfo), in seconds; TOPIS updates every five minutes.",
+        int,
+    ),
+    Setting(
+        "citydata_mode",
+        "MAYOR_CITYDATA_MODE",
+        "full",
+        "`full`: ask `citydata` for each hotspot (crowds, roads, accidents, weather). `population`: ask the much "
+        "lighter `citydata_ppltn` and refresh only the crowd and forecast tables, keeping the road, accident and "
+        "weather tables of the serving version as they are.",
+    ),
+    Setting(
+        "fetch_workers",
+        "MAYOR_FETCH_WORKERS",
+        "6",
+        "Requests in flight at once for feeds asked one item per call (citydata per hotspot, TrafficInfo and "
+        "LinkInfo per road link).",
+        int,
+    ),
+    Setting(
+        "max_failed_share",
+        "MAYOR_MAX_FAILED_SHARE",
+        "0.5",
+        "For feeds asked one item per call: a refresh where more than this share of the calls failed is a failed "
+        "run and the serving data stays; below it, what answered is published and every failure is recorded.",
+        float,
+    ),
+    Setting(
+        "traffic_links",
+        "MAYOR_TRAFFIC_LINKS",
+        "",
+        "Road link ids (comma-separated) the traffic feed asks besides the links the city data reports around "
+        "the hotspots.",
+    ),
+    Setting(
+        "traffic_max_links",
+        "MAYOR_TRAFFIC_MAX_LINKS",
+        "600",
+        "Most road links the traffic feed asks per refresh (one TrafficInfo call each): the configured links "
+        "first, then the hotspots' links, taken in turn from every hotspot.",
+        int,
+    ),
+    Setting(
+        "linkinfo_max_age_s",
+        "MAYOR_LINKINFO_MAX_AGE_S",
+        "604800",
+        "Road names and lengths from LinkInfo are kept this many seconds (they change rarely); a link is asked "
+        "again once its entry is older.",
+        int,
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

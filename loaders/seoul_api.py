@@ -13,6 +13,7 @@ import logging
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
@@ -237,12 +238,26 @@ class SeoulApi:
         session: requests.Session | None = None,
         key: str | None = None,
         base_url: str | None = None,
+        session_factory: Callable[[], requests.Session] | None = None,
     ):
         self.cfg = cfg or settings.get()
         self.base_url = (base_url or self.cfg.api_base_url).rstrip("/")
         self.key = self.cfg.api_key if key is None else key
-        self.session = session or new_session()
+        self.session_factory = session_factory or (None if session else new_session)
+        self.session = session or self.session_factory()
         self.requests_made = 0
+
+    def clone(self) -> SeoulApi:
+        """The same client on a session of its own, for another thread: a requests Session is not
+        thread-safe. Without a factory (a session handed in) the clone shares that session."""
+        factory = self.session_factory
+        return SeoulApi(
+            self.cfg,
+            session=factory() if factory else self.session,
+            key=self.key,
+            base_url=self.base_url,
+            session_factory=factory,
+        )
 
     def url(self, service: str, start: int, end: int, params=(), fmt: str = "json") -> str:
         parts = [quote(self.key, safe=""), fmt, service, str(start), str(end)]

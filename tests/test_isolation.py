@@ -14,6 +14,7 @@ from tests.conftest import PROJECT
 from ui import navigation
 
 FEEDS = ["prices", "proposals", "reference", "census", "forums", "panel", "panel_draw", "air", "bikes"]
+FEEDS += ["citydata", "traffic", "hotspots", "traffic_history"]
 
 
 @pytest.fixture(autouse=True)
