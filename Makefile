@@ -1,4 +1,5 @@
-# make run: set up, build the warehouse from the sample if needed, serve on 127.0.0.1:8501.
+# make run: set up, build the warehouse from the sample if needed, serve on 127.0.0.1:8501 with the
+# watcher beside it (live refreshes with a key, else a replay of the sample's day), stopped with it.
 # make test: set up (venv + chromium and a Korean font for browser tests), lint, run every test.
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -34,7 +35,7 @@ warehouse: setup
 	$(BIN)/python -m loaders sample --if-empty
 
 run: warehouse
-	$(BIN)/python serve.py
+	$(BIN)/python launch.py
 
 lint: setup
 	$(BIN)/ruff check .
@@ -50,6 +51,9 @@ test: setup system-deps lint
 bench: setup
 	$(BIN)/python -m bench.prices
 	$(BIN)/python -m bench.city_pages
+	$(BIN)/python -m bench.air_bikes
+	$(BIN)/python -m bench.citydata
+	$(BIN)/python -m bench.traffic_history
 	$(BIN)/python -m pytest -m bench -p no:cacheprovider || [ $$? -eq 5 ]  # 5: no bench-marked tests yet
 
 clean:

@@ -5,6 +5,7 @@
 <data_dir>/ops/runs.jsonl                      one line per loader run (append-only)
 <data_dir>/ops/quarantine/<feed>/<run>.parquet rows that failed validation, with the reason
 <data_dir>/sample/<SERVICE>.json               the bundled sample, in wire format
+<data_dir>/cache/                              loader caches that are not data (e.g. road-link names)
 """
 
 from __future__ import annotations
@@ -38,6 +39,10 @@ def quarantine_dir(data_dir: Path, feed: str | None = None) -> Path:
 
 def sample_dir(data_dir: Path) -> Path:
     return data_dir / "sample"
+
+
+def cache_dir(data_dir: Path) -> Path:
+    return data_dir / "cache"
 
 
 def read_pointer(data_dir: Path, feed: str) -> dict | None:

@@ -143,6 +143,20 @@ SETTINGS: tuple[Setting, ...] = (
         int,
     ),
     Setting(
+        "cadence_air_s",
+        "MAYOR_CADENCE_AIR_S",
+        "3600",
+        "Refresh cadence of the air-quality feed (RealtimeCityAir), in seconds (the stations report hourly).",
+        int,
+    ),
+    Setting(
+        "cadence_bikes_s",
+        "MAYOR_CADENCE_BIKES_S",
+        "300",
+        "Refresh cadence of the public-bike feed (bikeList), in seconds.",
+        int,
+    ),
+    Setting(
         "cadence_boundaries_s",
         "MAYOR_CADENCE_BOUNDARIES_S",
         "2592000",
@@ -235,6 +249,36 @@ SETTINGS: tuple[Setting, ...] = (
         int,
     ),
     Setting(
+        "watch_max_run_s",
+        "MAYOR_WATCH_MAX_RUN_S",
+        "1200",
+        "`python -m loaders watch` stops a feed's run that takes longer than this many seconds, records it as "
+        "failed and tries again later (keep it above MAYOR_FETCH_DEADLINE_S).",
+        float,
+    ),
+    Setting(
+        "watch_retry_s",
+        "MAYOR_WATCH_RETRY_S",
+        "600",
+        "After a failed or rejected run, the watcher tries the feed again after this many seconds, or after its "
+        "cadence when that is shorter.",
+        float,
+    ),
+    Setting(
+        "replay",
+        "MAYOR_REPLAY",
+        "auto",
+        "Replay of the sample's recorded day by `python -m loaders watch` (and `make run`): `auto` replays when "
+        "no API key is set, `on` always (sample data only), `off` never. Pages say so while it runs.",
+    ),
+    Setting(
+        "replay_step_s",
+        "MAYOR_REPLAY_STEP_S",
+        "30",
+        "Seconds of real time per five-minute step of the replayed day (30: the day passes in 2.4 hours).",
+        float,
+    ),
+    Setting(
         "cache_ttl_s",
         "MAYOR_CACHE_TTL_S",
         "60",
@@ -305,9 +349,72 @@ SETTINGS: tuple[Setting, ...] = (
         "Wall-screen mode: the url paths of the pages it rotates through, comma-separated; a screen's link "
         "may set its own with `&pages=a,b,c`.",
     ),
+    Setting(
+        "cadence_citydata_s",
+        "MAYOR_CADENCE_CITYDATA_S",
+        "300",
+        "Refresh cadence of the real-time city data (crowds, roads, accidents and weather at about 120 hotspots), "
+        "in seconds; the source updates every five minutes.",
+        int,
+    ),
+    Setting(
+        "cadence_traffic_s",
+        "MAYOR_CADENCE_TRAFFIC_S",
+        "300",
+        "Refresh cadence of the per-link road speeds (TrafficInfo), in seconds; TOPIS updates every five minutes.",
+        int,
+    ),
+    Setting(
+        "citydata_mode",
+        "MAYOR_CITYDATA_MODE",
+        "full",
+        "`full`: ask `citydata` for each hotspot (crowds, roads, accidents, weather). `population`: ask the much "
+        "lighter `citydata_ppltn` and refresh only the crowd and forecast tables, keeping the road, accident and "
+        "weather tables of the serving version as they are.",
+    ),
+    Setting(
+        "fetch_workers",
+        "MAYOR_FETCH_WORKERS",
+        "6",
+        "Requests in flight at once for feeds asked one item per call (citydata per hotspot, TrafficInfo and "
+        "LinkInfo per road link).",
+        int,
+    ),
+    Setting(
+        "max_failed_share",
+        "MAYOR_MAX_FAILED_SHARE",
+        "0.5",
+        "For feeds asked one item per call: a refresh where more than this share of the calls failed is a failed "
+        "run and the serving data stays; below it, what answered is published and every failure is recorded.",
+        float,
+    ),
+    Setting(
+        "traffic_links",
+        "MAYOR_TRAFFIC_LINKS",
+        "",
+        "Road link ids (comma-separated) the traffic feed asks besides the links the city data reports around "
+        "the hotspots.",
+    ),
+    Setting(
+        "traffic_max_links",
+        "MAYOR_TRAFFIC_MAX_LINKS",
+        "600",
+        "Most road links the traffic feed asks per refresh (one TrafficInfo call each): the configured links "
+        "first, then the hotspots' links, taken in turn from every hotspot.",
+        int,
+    ),
+    Setting(
+        "linkinfo_max_age_s",
+        "MAYOR_LINKINFO_MAX_AGE_S",
+        "604800",
+        "Road names and lengths from LinkInfo are kept this many seconds (they change rarely); a link is asked "
+        "again once its entry is older.",
+        int,
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
+REPLAY_MODES = ("auto", "on", "off")
 
 
 def _secrets_file_value(env: str) -> str:
@@ -343,6 +450,10 @@ def get() -> SimpleNamespace:
     values["data_dir"] = data_dir if data_dir.is_absolute() else PROJECT_DIR / data_dir
     values["api_base_url"] = values["api_base_url"].rstrip("/")
     threshold_rules(values["threshold_rules"])  # fail early, naming the variable
+    if values["replay"] not in REPLAY_MODES:
+        raise SettingError(f"MAYOR_REPLAY={values['replay']!r}: expected one of {', '.join(REPLAY_MODES)}")
+    if values["replay_step_s"] <= 0:
+        raise SettingError(f"MAYOR_REPLAY_STEP_S={values['replay_step_s']!r} must be above 0")
     return SimpleNamespace(**values)
 
 

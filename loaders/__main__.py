@@ -1,4 +1,4 @@
-"""python -m loaders {refresh,sample,status,import,panel-draw} — see README "Loaders"."""
+"""python -m loaders {refresh,sample,status,import,panel-draw,watch} — see README "Loaders"."""
 
 from __future__ import annotations
 
@@ -132,6 +132,17 @@ def cmd_status(args, cfg) -> int:
     return 0
 
 
+def cmd_watch(args, cfg) -> int:
+    from loaders import watch
+
+    logging.getLogger("loaders.watch").setLevel(logging.INFO)  # one line per run, even without -v
+    try:
+        return watch.main(cfg, args.feeds, force_replay=args.replay, once=args.once, parent_pid=args.exit_with_parent)
+    except watch.WatchError as e:
+        print(str(e), file=sys.stderr)
+        return 2
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m loaders", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log each request (never the key)")
@@ -154,6 +165,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--round", type=int, default=1, help="draw round written into the panel (default 1)")
     p.add_argument("--out", default="-", help="where to write the panel CSV (default: stdout)")
     p.set_defaults(func=cmd_panel_draw)
+    p = sub.add_parser("watch", help="refresh each feed on its cadence; without a key, replay the sample's day")
+    p.add_argument("feeds", nargs="*", help="only these feeds (default: every feed with a cadence)")
+    p.add_argument("--replay", action="store_true", help="replay the sample's recorded day (even with a key)")
+    p.add_argument("--once", action="store_true", help="run each due feed once and exit (replay: one step)")
+    p.add_argument(
+        "--exit-with-parent", type=int, default=None, metavar="PID", help="stop when PID is no longer the parent"
+    )
+    p.set_defaults(func=cmd_watch)
     args = parser.parse_args(argv)
     try:
         cfg = settings.get()

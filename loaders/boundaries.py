@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+import unicodedata
 
 import pandas as pd
 
@@ -58,6 +59,7 @@ def transform(records: list[dict], ctx: RunContext) -> Transformed:
     for n, rec in enumerate(records, start=1):
         props, geom = rec["properties"], rec["geometry"] or {}
         name = props.get("SIG_KOR_NM") or props.get("name") or props.get("NAME")
+        name = unicodedata.normalize("NFC", name) if isinstance(name, str) else name  # NFD names match too
         code = by_name.get(name) or (props.get("SIG_CD") if props.get("SIG_CD") in sig_codes else None)
         if code is None:
             bad.append((n, f"no district matches {name!r}"))

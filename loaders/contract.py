@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -51,6 +51,7 @@ class ContractResult:
     rejected: pd.DataFrame  # row_number, reason, record (JSON of the wire record)
     received: int
     records: list[dict]
+    sources: dict[str, str | None] = field(default_factory=dict)  # column -> the wire field read, if any
 
     @property
     def invalid_share(self) -> float:
@@ -79,17 +80,61 @@ def _number(raw: pd.Series) -> pd.Series:
     return pd.to_numeric(s, errors="coerce")
 
 
-def _date(raw: pd.Series) -> pd.Series:
+# Year-first forms only: 2026-11-19, 2026.11.19, "2026. 11. 19.", 2026/11/19, 20261119, each with an
+# optional time (14:05, 14:05:09, 1405 in the compact form). "03/04/2026" or "Nov 19 2026" would
+# otherwise be guessed (pandas' "mixed" read 03/04 as March 4), and a bare "1119" read as the year
+# 1119: such values are quarantined as not a valid date instead (docs/faults.md).
+_SEPARATED = (
+    r"(?P<y>\d{4})[-./]\s*(?P<m>\d{1,2})[-./]\s*(?P<d>\d{1,2})\.?"
+    r"(?:[ T]+(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:\.\d+)?)?)?"
+)
+_COMPACT = r"(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})(?:(?P<H>\d{2})(?P<M>\d{2})(?P<S>\d{2})?)?"
+
+
+_PLAIN = (
+    (r"\d{4}-\d{2}-\d{2}", "%Y-%m-%d"),
+    (r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}", "%Y-%m-%d %H:%M:%S"),
+    (r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", "%Y-%m-%d %H:%M"),
+)
+
+
+def _timestamps(raw: pd.Series) -> pd.Series:
     s = _text(raw)
-    compact = s.str.fullmatch(r"\d{8}").fillna(False)
-    s = s.where(~compact, s.str.slice(0, 4) + "-" + s.str.slice(4, 6) + "-" + s.str.slice(6, 8))
-    s = s.str.replace(".", "-", regex=False)
-    return pd.to_datetime(s, format="mixed", errors="coerce").dt.normalize()
+    out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[us]")
+    # Most values come in a plain ISO form: parse those directly, the rest through the regexes.
+    todo = s.notna()
+    for pattern, form in _PLAIN:
+        plain = todo & s.str.fullmatch(pattern).fillna(False).astype(bool)
+        if plain.any():
+            out[plain] = pd.to_datetime(s[plain], format=form, errors="coerce")
+            todo &= ~plain
+    rest = s[todo]
+    if rest.empty:
+        return out
+    parts = rest.str.extract(f"^{_SEPARATED}$").fillna(rest.str.extract(f"^{_COMPACT}$"))
+    iso = (
+        parts["y"]
+        + "-"
+        + parts["m"].str.zfill(2)
+        + "-"
+        + parts["d"].str.zfill(2)
+        + " "
+        + parts["H"].fillna("0").str.zfill(2)
+        + ":"
+        + parts["M"].fillna("00")
+        + ":"
+        + parts["S"].fillna("00")
+    )
+    out[rest.index] = pd.to_datetime(iso, format="%Y-%m-%d %H:%M:%S", errors="coerce")
+    return out
+
+
+def _date(raw: pd.Series) -> pd.Series:
+    return _timestamps(raw).dt.normalize()
 
 
 def _datetime(raw: pd.Series) -> pd.Series:
-    s = _text(raw).str.replace(".", "-", regex=False)
-    return pd.to_datetime(s, format="mixed", errors="coerce")
+    return _timestamps(raw)
 
 
 def _flag(raw: pd.Series) -> pd.Series:
@@ -126,6 +171,9 @@ class Contract:
     def apply(self, records: list[dict]) -> ContractResult:
         received = len(records)
         wire = pd.DataFrame.from_records(records) if records else pd.DataFrame()
+        # Field names in NFD (files saved on macOS) must still match the declared sources.
+        wire.columns = [unicodedata.normalize("NFC", str(c)) for c in wire.columns]
+        wire = wire.loc[:, ~wire.columns.duplicated()]
         out = pd.DataFrame(index=wire.index)
         reasons = pd.Series([""] * received, index=wire.index, dtype="object")
 
@@ -133,8 +181,10 @@ class Contract:
             mask = mask.fillna(False).astype(bool)
             reasons[mask] = reasons[mask] + np.where(reasons[mask] == "", "", "; ") + reason
 
+        sources = {}
         for col in self.columns:
             source = next((s for s in col.sources if s in wire.columns), None)
+            sources[col.name] = source
             if source is None:
                 raw = pd.Series([None] * received, index=wire.index, dtype="object")
                 if col.required and received:
@@ -168,4 +218,4 @@ class Contract:
         for col in self.columns:
             if col.kind == "int" and col.name in clean:
                 clean[col.name] = clean[col.name].astype("Int64")
-        return ContractResult(clean=clean, rejected=rejected, received=received, records=records)
+        return ContractResult(clean=clean, rejected=rejected, received=received, records=records, sources=sources)

@@ -11,9 +11,15 @@ from datetime import date
 from pathlib import Path
 
 from loaders import (
+    air,
+    airbike_sample,  # noqa: F401 (registers the sample's RealtimeCityAir and bikeList answers)
+    bikes,
     boundaries,
     census,
+    city_sample,  # noqa: F401 (registers the sample's answers for the real-time services)
+    citydata,
     forums,
+    hotspots,
     panel,
     participation_sample,
     prices,
@@ -21,6 +27,8 @@ from loaders import (
     reference,
     runner,
     sample,
+    traffic,
+    traffic_history,
 )
 from loaders.envelope import Outcome, parse
 from loaders.runner import RunContext
@@ -53,29 +61,58 @@ FEEDS |= {
     "panel_draw": Feed("panel_draw", "draw", panel.draw_transform),
 }
 SAMPLE_FEEDS += ("census", "forums", "panel", "panel_draw")
+
+# Real-time feeds: their sample answers the replayed moment of the recorded day (loaders/replay.py).
+FEEDS |= {
+    "air": Feed("air", "seoul", air.transform, air.SERVICE, air.fetch),
+    "bikes": Feed("bikes", "seoul", bikes.transform, bikes.SERVICE, bikes.fetch),
+}
+SAMPLE_FEEDS += ("air", "bikes")
 IMPORTABLE_KINDS = ("seoul", "file")
+
+# Real-time city (issue 3). realtime: Seoul Open API, one call per hotspot or road link, never
+# imported from a file; hotspots: data/hotspots.csv, with coordinates derived from citydata's links.
+FEEDS |= {
+    "citydata": Feed("citydata", "realtime", citydata.transform, citydata.SERVICE, citydata.fetch),
+    "traffic": Feed("traffic", "realtime", traffic.transform, traffic.SERVICE, traffic.fetch),
+    "hotspots": Feed("hotspots", "reference", hotspots.transform, fetch_live=hotspots.fetch),
+}
+# history: TOPIS monthly files, `import traffic_history FILE` (bulk, in DuckDB) or the sample.
+FEEDS["traffic_history"] = Feed("traffic_history", "history", traffic_history.transform)
+SAMPLE_FEEDS += ("citydata", "traffic", "hotspots", "traffic_history")
+IMPORTABLE_KINDS += ("history",)
+
+
+def replayable(feed: Feed) -> bool:
+    """A feed whose sample moves with the replay clock (its service has a live sample handler)."""
+    return feed.kind in ("seoul", "realtime") and feed.service in sample.LIVE_HANDLERS
 
 
 def ensure_sample(cfg) -> Path:
     return sample.generate(cfg.data_dir, date.fromisoformat(cfg.sample_end_date), cfg.sample_weeks)
 
 
-def refresh(feed: Feed, cfg, *, use_sample: bool | None = None):
-    """Run one feed: live when an API key is set, otherwise from the bundled sample."""
+def refresh(feed: Feed, cfg, *, use_sample: bool | None = None, source: str = "sample"):
+    """Run one feed: live when an API key is set, otherwise from the bundled sample (recorded as
+    `source`: "replay" when the watcher replays the sample's recorded day)."""
+    if feed.kind == "history":
+        return traffic_history.refresh(cfg, use_sample=use_sample is True)
     if feed.kind in participation_sample.KINDS:
         return participation_sample.refresh(feed, cfg, use_sample=use_sample is True, read=read_file_rows)
     if use_sample is None:
         use_sample = not cfg.api_key
     if feed.kind == "reference":
         ctx = RunContext(cfg, cfg.data_dir, "bundled", is_sample=False)
-        return runner.run(feed.name, ctx, reference.fetch, feed.transform)
+        return runner.run(feed.name, ctx, feed.fetch_live or reference.fetch, feed.transform)
     if feed.kind == "url":
         ctx = RunContext(cfg, cfg.data_dir, "live", is_sample=False)
         return runner.run(feed.name, ctx, lambda: boundaries.fetch(cfg), feed.transform)
     if use_sample:
         ensure_sample(cfg)
-        api = SeoulApi(cfg, session=sample.session(cfg.data_dir), key=sample.KEY, base_url=sample.BASE_URL)
-        ctx = RunContext(cfg, cfg.data_dir, "sample", is_sample=True)
+        api = SeoulApi(
+            cfg, key=sample.KEY, base_url=sample.BASE_URL, session_factory=lambda: sample.session(cfg.data_dir)
+        )
+        ctx = RunContext(cfg, cfg.data_dir, source, is_sample=True)
     else:
         api = SeoulApi(cfg)
         ctx = RunContext(cfg, cfg.data_dir, "live", is_sample=False)
@@ -115,5 +152,7 @@ def read_file_rows(feed: Feed, path: Path) -> FetchResult:
 
 
 def import_file(feed: Feed, cfg, path: Path):
+    if feed.kind == "history":
+        return traffic_history.run_import(cfg, path, source=f"file:{path.name}", is_sample=False)
     ctx = RunContext(cfg, cfg.data_dir, f"file:{path.name}", is_sample=False)
     return runner.run(feed.name, ctx, lambda: read_file_rows(feed, path), feed.transform)

@@ -205,7 +205,10 @@ def transform(records: list[dict], ctx: RunContext) -> Transformed:
     clean["district_name"] = clean["sig_cd"].map(reference.districts().set_index("sig_cd")["name_ko"])
     clean["draw_round"] = clean["draw_round"].fillna(1)
     for col in ("sessions_attended", "votes"):
-        clean[col] = clean[col].fillna(0)
+        # A file without the column predates the sessions: 0. A blank, "-" or "점검중" cell is
+        # unknown and stays NULL, never 0.
+        if result.sources[col] is None:
+            clean[col] = 0
     return Transformed(
         tables=[store.Table("panel_members", PUBLISHED, clean.sort_values("member_id", ignore_index=True))],
         rejected=result.rejected,

@@ -25,6 +25,7 @@ from loaders.seoul_api import FetchResult, SeoulApi
 FEED = "proposals"
 SERVICE = "ChunmanFreeSuggestions"
 SEOUL = ZoneInfo("Asia/Seoul")
+FIRST_DATE = pd.Timestamp("2000-01-01")  # before Seoul's first proposal site (천만상상 오아시스, 2006)
 
 
 def _non_negative(s: pd.Series) -> pd.Series:
@@ -37,7 +38,15 @@ CONTRACT = Contract(
         Column("title", ("TITLE",), "text", "VARCHAR"),
         Column("content", ("CONTENT",), "text", "VARCHAR", required=False),
         Column("category", ("VISIOIN_TXT", "VISION_TXT"), "text", "VARCHAR", required=False),
-        Column("registered_at", ("REG_DATE",), "datetime", "TIMESTAMP"),
+        Column(
+            "registered_at",
+            ("REG_DATE",),
+            "datetime",
+            "TIMESTAMP",
+            # A day of slack for the clock: REG_DATE is Seoul time, the loader's clock may be UTC.
+            check=lambda s: (s >= FIRST_DATE) & (s <= pd.Timestamp.now() + pd.Timedelta(days=1)),
+            check_reason="REG_DATE is before 2000 or in the future",
+        ),
         Column("agree_count", ("VOTE_CNT",), "int", "BIGINT", check=_non_negative, check_reason="VOTE_CNT is negative"),
         Column(
             "disagree_count",
@@ -110,8 +119,7 @@ def transform(records: list[dict], ctx: RunContext) -> Transformed:
     result = CONTRACT.apply(records)
     clean = result.clean
     clean["category"] = clean["category"].fillna("기타")
-    for col in ("disagree_count", "comment_count"):
-        clean[col] = clean[col].fillna(0)
+    # disagree_count and comment_count stay NULL when the feed sends "", "-" or "점검중": unknown, not 0.
     clean["answered"] = clean["answered"].fillna(False).astype(bool)
     if ctx.is_sample:
         # The sample's counts are "as of" the end of its last day, so it stays deterministic.

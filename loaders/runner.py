@@ -20,6 +20,7 @@ from loaders.envelope import Outcome
 from loaders.seoul_api import FetchError, FetchResult, IncompleteSnapshot
 
 log = logging.getLogger(__name__)
+SEOUL = "Asia/Seoul"  # naive times in the warehouse are Seoul time
 
 
 @dataclass
@@ -80,13 +81,24 @@ def run(
     return record
 
 
+def _most_common_reason(rejected: pd.DataFrame) -> str:
+    """The reason shared by most rejected rows, so a run log line says what went wrong (a renamed
+    or withdrawn field rejects every row for the same reason)."""
+    reasons = rejected["reason"].astype(str).str.split("; ").explode() if len(rejected) else pd.Series(dtype=str)
+    if reasons.empty:
+        return "no reason recorded"
+    counts = reasons.value_counts(sort=False)  # first-seen order breaks ties
+    top = counts.idxmax()
+    return f"{top} ({counts[top]:,} rows)"
+
+
 def _reject_collapse(feed: str, ctx: RunContext, result: Transformed) -> None:
     """A source that suddenly answers with far fewer rows (a half-filled table on their side) would
     otherwise replace good data while looking internally consistent."""
     if ctx.source != "live":  # sample rebuilds and file imports are deliberate
         return
     serving = datadir.read_pointer(ctx.data_dir, feed)
-    if not serving:
+    if not serving or serving.get("is_sample"):  # the sample's size says nothing about the live feed
         return
     before = sum(serving["rows"].values())
     after = sum(len(t.frame) for t in result.tables)
@@ -97,7 +109,30 @@ def _reject_collapse(feed: str, ctx: RunContext, result: Transformed) -> None:
         )
 
 
+def _seoul_time(value: str) -> pd.Timestamp:
+    ts = pd.Timestamp(value)
+    return ts.tz_convert(SEOUL).tz_localize(None) if ts.tzinfo is not None else ts
+
+
+def _reject_stale(feed: str, ctx: RunContext, result: Transformed) -> None:
+    """A live answer older than the serving version is an old snapshot served again (a cache or a
+    rollback on their side); publishing it would move the pages back in time."""
+    if ctx.source != "live" or not result.as_of:
+        return
+    serving = datadir.read_pointer(ctx.data_dir, feed)
+    if not serving or serving.get("is_sample") or not serving.get("as_of"):
+        return
+    if _seoul_time(result.as_of) < _seoul_time(serving["as_of"]):
+        raise Rejected(
+            f"as of {result.as_of} is older than the serving version ({serving['as_of']}); the serving version is kept"
+        )
+
+
 def _run_locked(feed, ctx, fetch, transform, record: store.RunRecord) -> None:
+    leftovers = store.clear_interrupted(ctx.data_dir, feed)
+    if leftovers:  # a run killed mid-publish could not log itself: this run says so
+        record.extra["interrupted"] = leftovers
+        log.warning("%s: removed what an interrupted run left behind: %s", feed, ", ".join(leftovers))
     fetched = fetch()
     record.api_code = fetched.code
     record.rows_received = len(fetched.rows)
@@ -118,11 +153,12 @@ def _run_locked(feed, ctx, fetch, transform, record: store.RunRecord) -> None:
         raise Rejected(
             f"{len(result.rejected)} of {result.received} rows failed validation "
             f"({result.invalid_share:.0%} > MAYOR_MAX_INVALID_SHARE {limit:.0%}); "
-            "see the quarantine for reasons"
+            f"most often: {_most_common_reason(result.rejected)}; see the quarantine for the rest"
         )
     if not any(len(t.frame) for t in result.tables):
-        raise Rejected("no row passed validation")
+        raise Rejected(f"no row passed validation; most often: {_most_common_reason(result.rejected)}")
     _reject_collapse(feed, ctx, result)
+    _reject_stale(feed, ctx, result)
     version = store.publish(
         ctx.data_dir,
         feed,

@@ -13,6 +13,7 @@ import logging
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
@@ -237,12 +238,26 @@ class SeoulApi:
         session: requests.Session | None = None,
         key: str | None = None,
         base_url: str | None = None,
+        session_factory: Callable[[], requests.Session] | None = None,
     ):
         self.cfg = cfg or settings.get()
         self.base_url = (base_url or self.cfg.api_base_url).rstrip("/")
         self.key = self.cfg.api_key if key is None else key
-        self.session = session or new_session()
+        self.session_factory = session_factory or (None if session else new_session)
+        self.session = session or self.session_factory()
         self.requests_made = 0
+
+    def clone(self) -> SeoulApi:
+        """The same client on a session of its own, for another thread: a requests Session is not
+        thread-safe. Without a factory (a session handed in) the clone shares that session."""
+        factory = self.session_factory
+        return SeoulApi(
+            self.cfg,
+            session=factory() if factory else self.session,
+            key=self.key,
+            base_url=self.base_url,
+            session_factory=factory,
+        )
 
     def url(self, service: str, start: int, end: int, params=(), fmt: str = "json") -> str:
         parts = [quote(self.key, safe=""), fmt, service, str(start), str(end)]
@@ -308,6 +323,17 @@ class SeoulApi:
         if len(rows) != total:
             raise IncompleteSnapshot(f"{service}: list_total_count is {total} but {len(rows)} rows arrived", first.code)
         return FetchResult(service, first.code, first.message, total, rows, self.requests_made)
+
+    def fetch_until_short_page(self, service: str, params=(), fmt: str = "json") -> FetchResult:
+        """Every row of a feed whose list_total_count counts only the page it sits in (bikeList):
+        windows of 1,000 until a page comes back short, whatever the count says."""
+        deadline = time.monotonic() + self.cfg.fetch_deadline_s
+        self.requests_made = 0
+        first = self.get(service, 1, PAGE_SIZE, params, fmt, deadline)
+        self._raise_unless_ok(first, service)
+        if first.outcome is Outcome.NO_DATA:
+            return FetchResult(service, first.code, first.message, 0, [], self.requests_made)
+        return self._fetch_until_short_page(service, params, fmt, deadline, first)
 
     def _fetch_until_short_page(self, service, params, fmt, deadline, first: Envelope) -> FetchResult:
         """Feeds that send no list_total_count (bikeList): page until a page comes back short."""

@@ -24,6 +24,9 @@ import pandas as pd
 import datadir
 
 GRACE_S = 600  # an old version stays on disk this long after it stops serving, for slow readers
+# A feed refreshed every 5 minutes that always rejects a few rows writes 288 quarantine files a day;
+# readers show the newest 20 (queries/warehouse.py), so older ones beyond this are removed.
+QUARANTINE_KEEP_FILES = 100
 
 
 class FeedBusy(RuntimeError):
@@ -31,10 +34,34 @@ class FeedBusy(RuntimeError):
 
 
 @dataclass
+class StagedRows:
+    """Rows that stay in a DuckDB file until they are published: bulk imports of millions of rows
+    never pass through a DataFrame. `digest` is their order-independent content hash, computed
+    where they live (see `staged_digest`)."""
+
+    path: Path
+    table: str
+    rows: int
+    digest: str
+
+    def __len__(self) -> int:
+        return self.rows
+
+
+def staged_digest(con: duckdb.DuckDBPyConnection, table: str, columns: list[str]) -> tuple[int, str]:
+    """Row count and an order-independent hash of a table's rows, in DuckDB."""
+    cols = ", ".join(f'"{c}"' for c in columns)
+    count, total = con.execute(
+        f'SELECT count(*), coalesce(sum(hash({cols})::HUGEINT) % 18446744073709551616, 0) FROM "{table}"'
+    ).fetchone()
+    return int(count), f"{int(total):016x}"
+
+
+@dataclass
 class Table:
     name: str
     columns: dict[str, str]  # column -> DuckDB type, in published order
-    frame: pd.DataFrame
+    frame: pd.DataFrame | StagedRows
 
 
 @dataclass
@@ -101,6 +128,9 @@ def content_hash(tables: list[Table]) -> str:
     """Order-independent hash of the published rows, so an identical reload publishes nothing."""
     parts = []
     for t in sorted(tables, key=lambda t: t.name):
+        if isinstance(t.frame, StagedRows):
+            parts.append(f"{t.name}:{t.frame.rows}:{','.join(t.columns.values())}:staged-{t.frame.digest}")
+            continue
         frame = t.frame[list(t.columns)]
         row_hashes = pd.util.hash_pandas_object(frame, index=False).to_numpy()
         total = int(row_hashes.sum(dtype="uint64")) if len(row_hashes) else 0
@@ -132,13 +162,23 @@ def publish(
     for stale in (tmp, Path(f"{tmp}.wal")):
         stale.unlink(missing_ok=True)
     published_at = now_utc().isoformat(timespec="seconds")
+    adopted = _adoptable(tables, d)
+    if adopted is not None:
+        os.replace(adopted.path, tmp)  # the staging file becomes the version: its rows are not copied
     con = duckdb.connect(str(tmp))
     try:
         for t in tables:
+            if adopted is not None and t.frame is adopted:
+                continue
             cols = ", ".join(f'"{c}" {ty}' for c, ty in t.columns.items())
             con.execute(f'CREATE TABLE "{t.name}" ({cols})')
-            con.register("incoming", t.frame[list(t.columns)])
             select = ", ".join(f'CAST("{c}" AS {ty})' for c, ty in t.columns.items())
+            if isinstance(t.frame, StagedRows):
+                con.execute("ATTACH ? AS staged (READ_ONLY)", [str(t.frame.path)])
+                con.execute(f'INSERT INTO "{t.name}" SELECT {select} FROM staged.main."{t.frame.table}"')
+                con.execute("DETACH staged")
+                continue
+            con.register("incoming", t.frame[list(t.columns)])
             con.execute(f'INSERT INTO "{t.name}" SELECT {select} FROM incoming')
             con.unregister("incoming")
         con.execute(
@@ -172,6 +212,27 @@ def publish(
     return version
 
 
+def _adoptable(tables: list[Table], d: Path) -> StagedRows | None:
+    """A staging file in the feed's folder that holds exactly one published table, under its
+    published name and types, can become the new version file itself."""
+    staged = [t for t in tables if isinstance(t.frame, StagedRows)]
+    if len(staged) != 1 or staged[0].frame.table != staged[0].name or staged[0].frame.path.parent != d:
+        return None
+    con = duckdb.connect(str(staged[0].frame.path), read_only=True)
+    try:
+        names = {n for (n,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        types = dict(
+            con.execute(
+                "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ?", [staged[0].name]
+            ).fetchall()
+        )
+    finally:
+        con.close()
+    if names != {staged[0].name} or types != staged[0].columns:
+        return None
+    return staged[0].frame
+
+
 def _collect_old_versions(d: Path, keep: int, serving: str) -> None:
     versions = sorted((p for p in d.glob("*.duckdb")), key=lambda p: p.name, reverse=True)
     cutoff = time.time() - GRACE_S
@@ -183,6 +244,30 @@ def _collect_old_versions(d: Path, keep: int, serving: str) -> None:
             tmp.unlink(missing_ok=True)
 
 
+def clear_interrupted(data_dir: Path, feed: str) -> list[str]:
+    """Remove what a loader killed while publishing left behind, and return the names: a temporary
+    version file and its WAL, a temporary pointer, or a version file renamed into place whose
+    pointer swap never happened (newer than the serving one). Call only under `feed_lock`: then no
+    other writer of this feed is at work, and readers never open any of these files."""
+    d = datadir.feed_dir(data_dir, feed)
+    if not d.is_dir():
+        return []
+    pointer = datadir.read_pointer(data_dir, feed)
+    serving = pointer["file"] if pointer else None
+    removed = []
+    for path in sorted(d.iterdir()):
+        name = path.name
+        half_written = name.startswith(".") and (
+            name.endswith((".duckdb.tmp", ".duckdb.tmp.wal"))
+            or (name.startswith(f".{datadir.POINTER}.") and name.endswith(".tmp"))
+        )
+        never_served = name.endswith(".duckdb") and not name.startswith(".") and (serving is None or name > serving)
+        if half_written or never_served:
+            path.unlink(missing_ok=True)
+            removed.append(name)
+    return removed
+
+
 def write_quarantine(data_dir: Path, feed: str, run_id: str, rejected: pd.DataFrame) -> None:
     if rejected.empty:
         return
@@ -192,6 +277,8 @@ def write_quarantine(data_dir: Path, feed: str, run_id: str, rejected: pd.DataFr
     tmp = d / f".{run_id}.parquet.tmp"
     frame.to_parquet(tmp, index=False)
     os.replace(tmp, d / f"{run_id}.parquet")
+    for old in sorted(d.glob("*.parquet"), reverse=True)[QUARANTINE_KEEP_FILES:]:
+        old.unlink(missing_ok=True)
 
 
 def append_run(data_dir: Path, record: RunRecord) -> None:

@@ -115,3 +115,32 @@ def test_absent_required_field_rejects_every_row():
     out = run([no_price, no_price | {"P_SEQ": "3.0"}])
     assert out.tables[0].frame.empty
     assert set(out.rejected["reason"]) == {"field A_PRICE is absent"}
+
+
+@pytest.mark.parametrize(
+    ("p_date", "expected"),
+    [
+        ("2026-11-19", "2026-11-19"),
+        ("20261119", "2026-11-19"),
+        ("2026.11.19", "2026-11-19"),
+        ("2026. 11. 19.", "2026-11-19"),
+        ("2026/11/19", "2026-11-19"),
+        ("2026-11-19 14:05", "2026-11-19"),
+        ("2026-11-19T14:05:09", "2026-11-19"),
+        ("2026-2-3", "2026-02-03"),
+        # Ambiguous or not a date at all: quarantined, never guessed (docs/faults.md).
+        ("19/11/2026", None),
+        ("03/04/2026", None),
+        ("Nov 19 2026", None),
+        ("1119", None),
+        ("2026-02-30", None),
+        ("2026-11-19T14:05:09+09:00", None),
+    ],
+)
+def test_dates_are_read_year_first_only(p_date, expected):
+    out = run([{**GOOD, "P_DATE": p_date, "P_YEAR_MONTH": "2026-11"}])
+    if expected is None:
+        assert out.tables[0].frame.empty
+        assert out.rejected.iloc[0]["reason"] == "P_DATE is not a valid date"
+    else:
+        assert str(out.tables[0].frame.iloc[0]["surveyed_on"].date()) == expected

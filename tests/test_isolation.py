@@ -13,7 +13,8 @@ from loaders import store
 from tests.conftest import PROJECT
 from ui import navigation
 
-FEEDS = ["prices", "proposals", "reference", "census", "forums", "panel", "panel_draw"]
+FEEDS = ["prices", "proposals", "reference", "census", "forums", "panel", "panel_draw", "air", "bikes"]
+FEEDS += ["citydata", "traffic", "hotspots", "traffic_history"]
 
 
 @pytest.fixture(autouse=True)

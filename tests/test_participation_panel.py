@@ -473,13 +473,9 @@ def test_panel_import_from_a_cp949_file_with_korean_headers(isolated_env, tmp_pa
         3,
         2,
     ]
-    assert members.loc["M2", ["gender", "age_band", "sig_cd", "draw_round", "sessions_attended"]].tolist() == [
-        "F",
-        "70+",
-        "11680",
-        1,
-        0,
-    ]
+    assert members.loc["M2", ["gender", "age_band", "sig_cd", "draw_round"]].tolist() == ["F", "70+", "11680", 1]
+    # Blank cells are unknown, not zero (a file without the column would give 0).
+    assert members.loc["M2", ["sessions_attended", "votes"]].isna().all()
     assert members.loc["M3", ["age_band", "district_name", "draw_round"]].tolist() == ["18-29", "송파구", 2]
     reasons = quarantined("panel")
     assert len(reasons) == 4
@@ -487,6 +483,13 @@ def test_panel_import_from_a_cp949_file_with_korean_headers(isolated_env, tmp_pa
     assert "unknown age band" in reasons[1] and "unknown district: 똠구" in reasons[1]
     assert reasons[2] == "duplicate member_id"
     assert "draw_round must be 1 or more" in reasons[3] and "votes is negative" in reasons[3]
+
+
+def test_panel_file_without_attendance_columns_means_no_session_yet(isolated_env, tmp_path):
+    rows = [{"member_id": "A1", "gender": "M", "age_band": "40-49", "district": "종로구"}]
+    assert loaders_main(["import", "panel", str(write_csv(tmp_path / "drawn.csv", rows))]) == 0
+    members = queries.execute("SELECT sessions_attended, votes FROM panel_members", {})
+    assert members.iloc[0].tolist() == [0, 0]
 
 
 def test_forums_import_utf8_and_cp949_with_quarantine(isolated_env, tmp_path):

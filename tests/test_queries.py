@@ -22,6 +22,8 @@ PARAMS = {
     "area_code": "POI001",
     "max_links": 5000,
     "max_points": 8,
+    "feed": "bikes",
+    "district_code": "11440",
 }
 
 

@@ -184,6 +184,24 @@ def test_killed_loader_leaves_serving_data_readable(isolated_env, monkeypatch):
     assert not list(d.glob(".*.tmp"))
 
 
+def test_interrupted_leftovers_are_cleared_but_older_versions_kept(isolated_env):
+    old = publish(isolated_env, 3, run_id="20260101T000000000000Z-things-1")
+    serving = publish(isolated_env, 4, run_id="20260102T000000000000Z-things-2")
+    d = datadir.feed_dir(isolated_env, "things")
+    left = [
+        ".20260103T000000000000Z-things-3.duckdb.tmp",
+        ".20260103T000000000000Z-things-3.duckdb.tmp.wal",
+        ".current.json.3.tmp",
+        "20260104T000000000000Z-things-4.duckdb",  # renamed into place, pointer never swapped
+    ]
+    for name in left:
+        (d / name).write_bytes(b"partial")
+    assert store.clear_interrupted(isolated_env, "things") == sorted(left)
+    assert sorted(p.name for p in d.glob("*.duckdb")) == [f"{old}.duckdb", f"{serving}.duckdb"]
+    assert serving_rows(isolated_env) == [(i, f"a{i}") for i in range(4)]
+    assert store.clear_interrupted(isolated_env, "things") == []
+
+
 def _reader(data_dir: str, stop_at: float, out) -> None:
     """Another process reading through the query layer while the loader publishes."""
     import os

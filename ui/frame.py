@@ -1,4 +1,5 @@
-"""The frame around every page: language switch, sample-data banner, footer, formats."""
+"""The frame around every page: language switch, sample-data and replay banner, footer, formats,
+and the freshness of real-time panels."""
 
 from __future__ import annotations
 
@@ -34,15 +35,27 @@ def language_switch() -> None:
 
 
 def provenance_banner() -> None:
-    """Every page says when it shows sample data, or that nothing is loaded yet."""
+    """Every page says when it shows sample data (and, while the watcher replays the sample's
+    recorded day, which moment of it), or that nothing is loaded yet."""
     try:
         row = data.query("data_provenance").iloc[0]
     except data.QueryError:
         return
     if row["datasets"] == 0:
         st.warning(t("banner.no_data"), icon=":material/warning:")
+    elif row["replaying"]:
+        # The replayed time moves while the page sits: the banner refreshes itself like the panels.
+        st.fragment(run_every=max(15.0, settings.get().replay_step_s))(_replay_banner)()
     elif row["any_sample"]:
         st.warning(t("banner.sample"), icon=":material/science:")
+
+
+def _replay_banner() -> None:
+    try:
+        row = data.query("data_provenance").iloc[0]
+    except data.QueryError:
+        return
+    st.warning(t("banner.replay", when=when(row["replay_as_of"])), icon=":material/replay:")
 
 
 def footer() -> None:
@@ -150,3 +163,58 @@ def live_as_of(feed: str, measured_at, source: str) -> Freshness | None:
             icon=":material/schedule:",
         )
     return fresh
+
+
+# --- live panels of the air and bikes page: replay-aware state --------------------------------
+
+
+@dataclass(frozen=True)
+class LiveState:
+    feed: str
+    cadence_s: float | None
+    as_of: pd.Timestamp | None  # newest measurement, Seoul time
+    stale: bool
+    replaying: bool
+
+
+def live_state(feed: str) -> LiveState | None:
+    """How current a real-time feed is. Stale once its newest measurement is older than
+    MAYOR_STALE_AFTER_CADENCES cadences: against the clock for live data, against the replayed moment
+    for the sample (a sample standing still is never stale)."""
+    try:
+        frame = data.query("live_feed_state", feed=feed)
+    except data.QueryError:
+        return None  # the panel itself says what failed; freshness is then unknown, not an error
+    if frame.empty:
+        return None
+    row = frame.iloc[0]
+    cadence = None if pd.isna(row["cadence_s"]) else float(row["cadence_s"])
+    as_of = None if pd.isna(row["as_of"]) else pd.Timestamp(row["as_of"])
+    replaying = row["source"] == "replay"
+    if as_of is None or cadence is None:
+        return LiveState(feed, cadence, as_of, False, replaying)
+    if pd.notna(row["is_sample"]) and bool(row["is_sample"]):
+        reference = as_of if pd.isna(row["replay_as_of"]) else max(as_of, pd.Timestamp(row["replay_as_of"]))
+    else:
+        reference = seoul_now()
+    tolerance = pd.Timedelta(seconds=cadence * settings.get().stale_after_cadences)
+    return LiveState(feed, cadence, as_of, reference - as_of > tolerance, replaying)
+
+
+def poll_interval_s(cadence_s: float | None) -> float:
+    """How often a live panel looks for new data: a tenth of the feed's cadence, so a refresh
+    shows within minutes, between 15 s (a rerun costs the server) and 5 minutes."""
+    if cadence_s is None:
+        return 300.0
+    return float(min(300.0, max(15.0, cadence_s / 10)))
+
+
+def live_caption(state: LiveState | None, source: str) -> None:
+    """The as-of time (measurement, not fetch) and source of a live panel, and a warning when the
+    feed is stale."""
+    if state is None or state.as_of is None:
+        st.caption(t("state.source", source=source))
+        return
+    st.caption(f"{t('state.as_of', when=when(state.as_of))} · {t('state.source', source=source)}")
+    if state.stale:
+        st.warning(t("state.stale", when=when(state.as_of)), icon=":material/schedule:")

@@ -69,13 +69,22 @@ def market_map(markets: pd.DataFrame, tooltip_text: str, boundaries: pd.DataFram
     )
 
 
+def _fill(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
+    """(r, g, b per row, no-data mask): the frame's own r, g, b columns when it has them (NaN: no
+    data), else colours from its `ratio` column."""
+    if {"r", "g", "b"} <= set(frame.columns):
+        return frame[["r", "g", "b"]], frame["r"].isna()
+    return ratio_rgb(frame["ratio"]), frame["ratio"].isna()
+
+
 def district_choropleth(values: pd.DataFrame, boundaries: pd.DataFrame, tooltip_text: str) -> pdk.Deck:
-    """`values` has sig_cd, ratio (value / city median, NaN where no data) and label columns."""
+    """`values` has sig_cd, label columns, and either ratio (value / city median, NaN where no
+    data) or its own r, g, b colour columns."""
     frame = values.merge(boundaries[["sig_cd", "geometry_json"]], on="sig_cd")
-    colours = ratio_rgb(frame["ratio"])
+    colours, missing = _fill(frame)
     features = []
     for i, row in frame.iterrows():
-        rgb = NO_DATA_RGB if pd.isna(row["ratio"]) else tuple(colours.loc[i])
+        rgb = NO_DATA_RGB if missing[i] else tuple(int(c) for c in colours.loc[i])
         props = {k: (None if pd.isna(v) else v) for k, v in row.drop(["geometry_json"]).items()}
         props["fill"] = [int(c) for c in rgb] + [170]
         features.append({"type": "Feature", "geometry": json.loads(row["geometry_json"]), "properties": props})
@@ -94,14 +103,14 @@ def district_choropleth(values: pd.DataFrame, boundaries: pd.DataFrame, tooltip_
 
 def district_tile_grid(values: pd.DataFrame, no_data_label: str) -> go.Figure:
     """Every district as one square in a geographic grid: never an empty map.
-    `values` has tile_row, tile_col, name, ratio and value_label columns."""
+    `values` has tile_row, tile_col, name and value_label columns, and ratio or r, g, b colours."""
     rows = int(values["tile_row"].max()) + 1
     cols = int(values["tile_col"].max()) + 1
-    colours = ratio_rgb(values["ratio"])
+    colours, missing = _fill(values)
     fig = go.Figure()
     for i, row in values.iterrows():
         r, c = int(row["tile_row"]), int(row["tile_col"])
-        rgb = NO_DATA_RGB if pd.isna(row["ratio"]) else tuple(colours.loc[i])
+        rgb = NO_DATA_RGB if missing[i] else tuple(int(v) for v in colours.loc[i])
         fig.add_shape(
             type="rect",
             x0=c + 0.04,

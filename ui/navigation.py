@@ -31,6 +31,7 @@ PAGES = [
     PageSpec("pages/traffic.py", "nav.traffic", ":material/traffic:", "traffic-now"),
     PageSpec("pages/crowds.py", "nav.crowds", ":material/groups_3:", "crowds-now"),
     PageSpec("pages/proposals.py", "nav.proposals", ":material/how_to_vote:", "citizen-proposals"),
+    PageSpec("pages/air_bikes.py", "nav.air_bikes", ":material/air:", "air-and-bikes"),
     PageSpec("pages/forums.py", "nav.forums", ":material/record_voice_over:", "listening-forums"),
     PageSpec("pages/panel.py", "nav.panel", ":material/groups:", "citizen-panel"),
     PageSpec("pages/explore.py", "nav.explore", ":material/travel_explore:", "data-explorer"),
