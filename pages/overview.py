@@ -10,6 +10,7 @@ from ui.i18n import crowd_label, current, grade_label, t
 
 cfg = settings.get()
 
+ALERTS_IN_FULL = 3  # the rest fold away: the tiles must stay near the top on a phone
 GRADE_COLOURS = {1: "blue", 2: "green", 3: "orange", 4: "red"}
 
 
@@ -157,7 +158,7 @@ st.caption(t("overview.intro"))
 def live() -> None:
     states = status.feed_states()
     raised, errors = alerts.active_alerts()
-    alerts.render_alert_list(raised, errors)
+    alerts.render_alert_banner(raised)
     top = st.columns(3)
     bottom = st.columns(2)
     with top[0]:
@@ -172,6 +173,13 @@ def live() -> None:
         tile_proposals(states.get("proposals"))
     st.subheader(t("overview.map_title"))
     city_map()
+    st.subheader(t("overview.alerts_title"))
+    if not raised and not errors:
+        st.success(t("overview.no_alerts"), icon=":material/check_circle:")
+    alerts.render_alert_list(raised[:ALERTS_IN_FULL], errors)
+    if len(raised) > ALERTS_IN_FULL:
+        with st.expander(t("overview.more_alerts", n=len(raised) - ALERTS_IN_FULL)):
+            alerts.render_alert_list(raised[ALERTS_IN_FULL:])
 
 
 live()

@@ -9,6 +9,7 @@ running finish on the old one.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import tomllib
@@ -22,6 +23,8 @@ import datadir
 import settings
 
 QUARANTINE_FILES_PER_FEED = 20  # the newest runs' rejects; older files stay on disk
+
+log = logging.getLogger(__name__)
 
 
 @cache
@@ -61,13 +64,19 @@ def build(data_dir: Path, memory_limit: str = "1GB", threads: int | None = None)
     if threads:
         con.execute(f"SET threads = {int(threads)}")
     published = datadir.published_feeds(data_dir)
+    # Two feeds publishing one table name (a stray import, a feed renamed) must not break every
+    # page: the feed the dictionary assigns the table to wins, otherwise the first one.
+    owner = {t: f for f, spec in dictionary()["feeds"].items() for t in spec.get("tables", [])}
     present: set[str] = set()
     for feed, pointer in published.items():
         path = datadir.feed_dir(data_dir, feed) / pointer["file"]
         alias = _quote(f"feed_{feed}")
         con.execute(f"ATTACH '{str(path).replace(chr(39), chr(39) * 2)}' AS {alias} (READ_ONLY)")
         for table in pointer["rows"]:
-            con.execute(f"CREATE VIEW {_quote(table)} AS SELECT * FROM {alias}.main.{_quote(table)}")
+            if table in present and owner.get(table) != feed:
+                log.warning("%s also publishes %s; serving the table from another feed", feed, table)
+                continue
+            con.execute(f"CREATE OR REPLACE VIEW {_quote(table)} AS SELECT * FROM {alias}.main.{_quote(table)}")
             present.add(table)
     for table in dictionary()["tables"]:
         if table not in present and table not in ("datasets", "load_runs", "quarantine", "threshold_rules"):

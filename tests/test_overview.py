@@ -212,37 +212,30 @@ def publish_city(data_dir, crowd: list[tuple], forecast: list[tuple], *, sample:
         {"area_code": code, "area_name": name, "avg_speed_kmh": 12.0 + i, "traffic_index": "정체", "measured_at": NOW}
         for i, (code, name, *_rest) in enumerate(crowd)
     ]
-    tables = [
-        table("hotspot_crowd", crowd_rows),
-        table("hotspot_forecast", fc),
-        table("hotspots", spots),
-        table("hotspot_traffic", traffic),
-    ]
-    store.publish(
-        data_dir,
-        "citydata",
-        tables,
-        run_id=store.new_run_id("citydata"),
-        as_of=str(NOW),
-        is_sample=sample,
-        source="test",
-    )
+    tables = [table("hotspot_crowd", crowd_rows), table("hotspot_forecast", fc), table("hotspot_traffic", traffic)]
+    for feed, published in (("citydata", tables), ("hotspots", [table("hotspots", spots)])):
+        store.publish(
+            data_dir, feed, published, run_id=store.new_run_id(feed), as_of=str(NOW), is_sample=sample, source="test"
+        )
     warehouse._warehouses.clear()
 
 
 def test_a_crowd_forecast_raises_an_alert_until_it_clears(sample_data_dir):
-    spots = [("POI001", "강남역", 3, 40000, 37.498, 127.028), ("POI002", "명동 관광특구", 2, 20000, 37.563, 126.985)]
-    publish_city(sample_data_dir, spots, [("POI001", 2, 4), ("POI002", 5, 4)])
+    spots = [
+        ("POI001", "강남 MICE 관광특구", 3, 40000, 37.5118, 127.0592),
+        ("POI003", "명동 관광특구", 2, 20000, 37.5638, 126.9845),
+    ]
+    publish_city(sample_data_dir, spots, [("POI001", 2, 4), ("POI003", 5, 4)])
     at = overview()
     assert not at.exception
     alerts = "\n".join(w.value for w in at.warning)
-    assert "강남역: " in alerts and "붐빔 예상" in alerts, alerts
+    assert "강남 MICE 관광특구: " in alerts and "붐빔 예상" in alerts, alerts
     assert "명동 관광특구: " not in alerts  # busy only in 5 hours, beyond the 3-hour window
     assert metrics(at)["도심 도로 속도"] == "12.5 km/h"
     publish_city(sample_data_dir, spots, [("POI001", 2, 3)])
     st.cache_data.clear()
     at = overview()
-    assert not any("강남역: " in w.value for w in at.warning)
+    assert not any("강남 MICE 관광특구: " in w.value for w in at.warning)
 
 
 def test_hotspot_names_in_alerts_are_shown_as_text(sample_data_dir):
@@ -294,3 +287,15 @@ def test_alerts_are_a_list_the_wall_screen_can_read(sample_data_dir):
     assert "proposals" in kinds  # the sample has proposals past their answer deadline
     assert all(navigation.path_for(p.url_path) for p in navigation.PAGES)
     assert {a.page for a in raised} <= {p.path for p in navigation.PAGES}
+
+
+def test_a_table_published_by_two_feeds_does_not_break_the_warehouse(sample_data_dir):
+    # A stray feed publishing `hotspots` too: the owner's table serves, every page still works.
+    frame = queries.run("overview_hotspot_map", hours=3)
+    own = len(frame)
+    stray = store.Table("hotspots", {"area_code": "VARCHAR"}, pd.DataFrame({"area_code": ["X1"]}))
+    for feed in ("aaa_stray", "zzz_stray"):  # attached before and after the owner
+        store.publish(sample_data_dir, feed, [stray], run_id=f"r-{feed}", as_of=None, is_sample=True, source="test")
+    warehouse._warehouses.clear()
+    assert len(queries.run("overview_hotspot_map", hours=3)) == own
+    assert "X1" not in set(queries.run("overview_hotspot_map", hours=3)["area_code"])

@@ -24,7 +24,7 @@ CHROME_CSS = """
 <style>
 [data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecoration"],
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stStatusWidget"],
-[data-testid="stMainMenu"], footer { display: none !important; }
+[data-testid="stMainMenu"], [data-testid="stPageLink"], footer { display: none !important; }
 html { font-size: 21px; }
 [data-testid="stMainBlockContainer"] { padding-top: 1.2rem; max-width: 100%; }
 [data-testid="stMetricValue"] { font-size: 2.6rem; }
