@@ -415,6 +415,7 @@ SETTINGS: tuple[Setting, ...] = (
 
 _BY_NAME = {s.name: s for s in SETTINGS}
 REPLAY_MODES = ("auto", "on", "off")
+CITYDATA_MODES = ("full", "population")
 
 
 def _secrets_file_value(env: str) -> str:
@@ -454,6 +455,10 @@ def get() -> SimpleNamespace:
         raise SettingError(f"MAYOR_REPLAY={values['replay']!r}: expected one of {', '.join(REPLAY_MODES)}")
     if values["replay_step_s"] <= 0:
         raise SettingError(f"MAYOR_REPLAY_STEP_S={values['replay_step_s']!r} must be above 0")
+    if values["citydata_mode"] not in CITYDATA_MODES:
+        raise SettingError(
+            f"MAYOR_CITYDATA_MODE={values['citydata_mode']!r}: expected one of {', '.join(CITYDATA_MODES)}"
+        )
     return SimpleNamespace(**values)
 
 

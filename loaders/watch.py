@@ -37,6 +37,9 @@ from loaders import feeds, replay, store
 log = logging.getLogger(__name__)
 
 STOP_GRACE_S = 10
+# traffic asks TrafficInfo for the road links citydata published; hotspots derive missing
+# coordinates from those links: both run after citydata when all are due together.
+DEPENDS_ON = {"traffic": ("citydata",), "hotspots": ("citydata",)}
 RUN_LOG_TAIL_BYTES = 2_000_000  # enough for days of runs; an older last run only makes a feed due at once
 FAILED = {"failed", "rejected"}
 _FORK = multiprocessing.get_context("fork")  # children inherit the loaded modules: no re-import per run
@@ -226,6 +229,7 @@ class Watcher:
             cadence = {n: cadence[n] for n in names}
         self.schedule = Schedule(cadence, cfg.watch_retry_s, aligned=watch_mode == "replay")
         self.running: dict[str, Running] = {}
+        self.launched: set[str] = set()  # in once mode, each feed runs at most once
         self.stopping = False
         self.results: list[dict] = []
         self.sample_path = datadir.sample_dir(cfg.data_dir)
@@ -268,7 +272,16 @@ class Watcher:
         return datetime.fromisoformat(self.cfg.sample_end_date).date()
 
     def _launch_due(self) -> None:
-        for feed in self.schedule.due(self._now(), set(self.running)):
+        due = self.schedule.due(self._now(), set(self.running))
+        for feed in due:
+            if self.once and feed in self.launched:
+                continue
+            # A feed waits while what it reads is being refreshed in this same round.
+            if any(
+                dep in self.running or (dep in due and dep not in self.launched) for dep in DEPENDS_ON.get(feed, ())
+            ):
+                continue
+            self.launched.add(feed)
             try:
                 self.running[feed] = self.launch(feed, self.mode)
             except Exception as e:  # e.g. no more processes: record it and try later
@@ -358,6 +371,7 @@ class Watcher:
                 self._wait(next_step)
                 self._reap()
                 if self.once:
+                    self._launch_due()  # feeds that waited for another to finish
                     continue
                 if self.mode == "replay" and time.monotonic() >= next_step:
                     self._advance_replay()

@@ -277,10 +277,12 @@ def test_replay_once_moves_the_clock_one_step_and_reloads_the_real_time_sample(i
     assert proc.returncode == 0, proc.stderr
     assert replay.current_step(sample_path) == 12 * 12
     assert "replay: 2026-11-19 12:00" in proc.stderr
-    for feed in ("air", "bikes"):
+    for feed in ("air", "bikes", "citydata", "traffic"):
         pointer = datadir.read_pointer(isolated_env, feed)
-        assert pointer["source"] == "replay" and pointer["is_sample"] is True
+        assert pointer["source"] == "replay" and pointer["is_sample"] is True, feed
         assert pointer["as_of"] == "2026-11-19T12:00:00", feed
+    # traffic asks for the links citydata publishes: it waited for citydata in the same round
+    assert proc.stderr.index("citydata: ok") < proc.stderr.index("traffic: ok")
     assert datadir.read_pointer(isolated_env, "prices") is None  # replay touches only real-time feeds
 
 
