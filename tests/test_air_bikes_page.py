@@ -207,7 +207,7 @@ def test_replay_banner_on_every_page_with_the_replayed_time(sample_data_dir):
     assert watch.Watcher(settings.get(), "replay", once=True).run() == 0  # 18:00 -> 18:05
     at = run(APP)
     banner = KO["banner"]["replay"].format(when="2026-11-19 18:05")
-    assert [w.value for w in at.warning] == [banner]
+    assert at.warning[0].value == banner  # first on the page; the overview's alerts follow
     for spec in navigation.PAGES[1:]:
         at.switch_page(spec.path).run()
         assert not at.exception, spec.path
