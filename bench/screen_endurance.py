@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import shutil
 import statistics
 import sys
@@ -55,6 +56,13 @@ def main(argv: list[str] | None = None) -> int:
         "--pages", default=",".join(p.url_path for p in navigation.PAGES if p.url_path != "sql-console")
     )
     parser.add_argument("--sample-every", type=float, default=30, help="seconds between memory samples")
+    parser.add_argument(
+        "--replay-step",
+        type=float,
+        default=10,
+        help="run `python -m loaders watch --replay` beside the app with this many seconds per five-minute step "
+        "(0: no watcher, the data stands still)",
+    )
     args = parser.parse_args(argv)
 
     from playwright.sync_api import sync_playwright
@@ -63,8 +71,6 @@ def main(argv: list[str] | None = None) -> int:
 
     root = Path(tempfile.mkdtemp(prefix="endurance-"))
     data_dir = root / "data"
-    import os
-
     os.environ["MAYOR_DATA_DIR"] = str(data_dir)
     if loaders_main(["sample"]) != 0:
         print("could not build the sample", file=sys.stderr)
@@ -73,6 +79,17 @@ def main(argv: list[str] | None = None) -> int:
     samples: list[tuple[float, float]] = []
     titles: list[str] = []
     errors: list[str] = []
+    watcher = None
+    if args.replay_step > 0:
+        import subprocess
+
+        env = dict(os.environ, MAYOR_REPLAY_STEP_S=str(args.replay_step))
+        watcher = subprocess.Popen(
+            [sys.executable, "-m", "loaders", "watch", "--replay"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=open(root / "watch.log", "wb"),  # noqa: SIM115 - closed with the process
+        )
     try:
         with serve_app(data_dir, root / "streamlit.log") as base, sync_playwright() as p:
             port = int(base.rsplit(":", 1)[1])
@@ -102,6 +119,11 @@ def main(argv: list[str] | None = None) -> int:
                 time.sleep(1)
             browser.close()
     finally:
+        if watcher is not None:
+            watcher.terminate()
+            watcher.wait(10)
+            runs = len((data_dir / "ops" / "runs.jsonl").read_text("utf-8").splitlines())
+            print(f"replay watcher: {runs} loader runs logged while the screen ran")
         shutil.rmtree(root, ignore_errors=True)
 
     after_warmup = [mb for t, mb in samples if t >= WARMUP_S] or [mb for _t, mb in samples]
