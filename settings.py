@@ -185,6 +185,15 @@ SETTINGS: tuple[Setting, ...] = (
         int,
     ),
     Setting(
+        "sample_complaint_rows",
+        "MAYOR_SAMPLE_COMPLAINT_ROWS",
+        "300000",
+        "Complaints in the bundled sample (a year up to the sample's last day, written as a CP949 CSV "
+        "and imported like a real export). `python -m loaders sample-complaints --rows N` writes up to "
+        "16,000,000 for benchmarks.",
+        int,
+    ),
+    Setting(
         "console_max_rows",
         "MAYOR_CONSOLE_MAX_ROWS",
         "1000",
@@ -455,6 +464,10 @@ def get() -> SimpleNamespace:
         raise SettingError(f"MAYOR_REPLAY={values['replay']!r}: expected one of {', '.join(REPLAY_MODES)}")
     if values["replay_step_s"] <= 0:
         raise SettingError(f"MAYOR_REPLAY_STEP_S={values['replay_step_s']!r} must be above 0")
+    if not 1 <= values["sample_complaint_rows"] <= 16_000_000:
+        raise SettingError(
+            f"MAYOR_SAMPLE_COMPLAINT_ROWS={values['sample_complaint_rows']!r} must be between 1 and 16,000,000"
+        )
     if values["citydata_mode"] not in CITYDATA_MODES:
         raise SettingError(
             f"MAYOR_CITYDATA_MODE={values['citydata_mode']!r}: expected one of {', '.join(CITYDATA_MODES)}"

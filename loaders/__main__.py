@@ -1,4 +1,4 @@
-"""python -m loaders {refresh,sample,status,import,panel-draw,watch} — see README "Loaders"."""
+"""python -m loaders {refresh,sample,sample-complaints,status,import,panel-draw,watch} — see README "Loaders"."""
 
 from __future__ import annotations
 
@@ -120,6 +120,27 @@ def cmd_panel_draw(args, cfg) -> int:
     return 0
 
 
+def cmd_sample_complaints(args, cfg) -> int:
+    from datetime import date
+
+    from loaders import complaints, complaints_sample
+
+    if not 1 <= args.rows <= complaints_sample.MAX_ROWS:
+        print(f"--rows must be between 1 and {complaints_sample.MAX_ROWS:,}", file=sys.stderr)
+        return 2
+    end = date.fromisoformat(cfg.sample_end_date)
+    if args.out:
+        path = complaints_sample.write(Path(args.out), args.rows, end, args.format)
+        print(f"{path}: {args.rows:,} complaints ({complaints_sample.span_days(args.rows)} days to {end})")
+        return 0
+    path = datadir.sample_dir(cfg.data_dir) / f"complaints-{args.rows}.parquet"
+    complaints_sample.write(path, args.rows, end)
+    try:
+        return _report([complaints.run_import(cfg, path, source="sample", is_sample=True)])
+    finally:
+        path.unlink(missing_ok=True)
+
+
 def cmd_status(args, cfg) -> int:
     import queries  # the read side answers status, so the CLI and the Data page agree
 
@@ -153,6 +174,11 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("sample", help="rebuild everything from the bundled sample")
     p.add_argument("--if-empty", action="store_true", help="only when nothing is published yet")
     p.set_defaults(func=cmd_sample)
+    p = sub.add_parser("sample-complaints", help="generate N sample complaints: write a file, or load them")
+    p.add_argument("--rows", type=int, required=True, help="how many (up to 16,000,000)")
+    p.add_argument("--out", default=None, help="write this file (.csv, .parquet, .xlsx) instead of loading")
+    p.add_argument("--format", choices=["csv", "cp949", "parquet", "xlsx"], default=None, help="default: by suffix")
+    p.set_defaults(func=cmd_sample_complaints)
     sub.add_parser("status", help="per feed: state, last success, as-of, rows").set_defaults(func=cmd_status)
     p = sub.add_parser("import", help="load a local file (wire-format JSON/XML, or CSV)")
     p.add_argument("feed")

@@ -18,6 +18,7 @@ from loaders import (
     census,
     city_sample,  # noqa: F401 (registers the sample's answers for the real-time services)
     citydata,
+    complaints,
     forums,
     hotspots,
     panel,
@@ -77,10 +78,12 @@ FEEDS |= {
     "traffic": Feed("traffic", "realtime", traffic.transform, traffic.SERVICE, traffic.fetch),
     "hotspots": Feed("hotspots", "reference", hotspots.transform, fetch_live=hotspots.fetch),
 }
-# history: TOPIS monthly files, `import traffic_history FILE` (bulk, in DuckDB) or the sample.
-FEEDS["traffic_history"] = Feed("traffic_history", "history", traffic_history.transform)
-SAMPLE_FEEDS += ("citydata", "traffic", "hotspots", "traffic_history")
-IMPORTABLE_KINDS += ("history",)
+# bulk: large files imported in DuckDB, never row by row (`import FEED FILE`) or the sample: TOPIS
+# monthly speed files, and complaint exports (issue 4).
+BULK = {"traffic_history": traffic_history, "complaints": complaints}
+FEEDS |= {name: Feed(name, "bulk", module.transform) for name, module in BULK.items()}
+SAMPLE_FEEDS += ("citydata", "traffic", "hotspots", "traffic_history", "complaints")
+IMPORTABLE_KINDS += ("bulk",)
 
 
 def replayable(feed: Feed) -> bool:
@@ -95,8 +98,8 @@ def ensure_sample(cfg) -> Path:
 def refresh(feed: Feed, cfg, *, use_sample: bool | None = None, source: str = "sample"):
     """Run one feed: live when an API key is set, otherwise from the bundled sample (recorded as
     `source`: "replay" when the watcher replays the sample's recorded day)."""
-    if feed.kind == "history":
-        return traffic_history.refresh(cfg, use_sample=use_sample is True)
+    if feed.kind == "bulk":
+        return BULK[feed.name].refresh(cfg, use_sample=use_sample is True)
     if feed.kind in participation_sample.KINDS:
         return participation_sample.refresh(feed, cfg, use_sample=use_sample is True, read=read_file_rows)
     if use_sample is None:
@@ -152,7 +155,7 @@ def read_file_rows(feed: Feed, path: Path) -> FetchResult:
 
 
 def import_file(feed: Feed, cfg, path: Path):
-    if feed.kind == "history":
-        return traffic_history.run_import(cfg, path, source=f"file:{path.name}", is_sample=False)
+    if feed.kind == "bulk":
+        return BULK[feed.name].run_import(cfg, path, source=f"file:{path.name}", is_sample=False)
     ctx = RunContext(cfg, cfg.data_dir, f"file:{path.name}", is_sample=False)
     return runner.run(feed.name, ctx, lambda: read_file_rows(feed, path), feed.transform)

@@ -33,10 +33,17 @@ class Transformed:
     # Set when the data broke an invariant of the whole snapshot; the rejected rows are still
     # quarantined before the run is rejected.
     reject_reason: str | None = None
+    # Rows rejected in all, when `rejected` holds only the first of them (a bulk import keeps a
+    # bounded quarantine).
+    rejected_total: int | None = None
+
+    @property
+    def rejected_count(self) -> int:
+        return len(self.rejected) if self.rejected_total is None else self.rejected_total
 
     @property
     def invalid_share(self) -> float:
-        return len(self.rejected) / self.received if self.received else 0.0
+        return self.rejected_count / self.received if self.received else 0.0
 
 
 @dataclass
@@ -142,7 +149,7 @@ def _run_locked(feed, ctx, fetch, transform, record: store.RunRecord) -> None:
         record.message = "the source answered with no rows; the serving data is unchanged"
         return
     result = transform(fetched.rows, ctx)
-    record.rows_quarantined = len(result.rejected)
+    record.rows_quarantined = result.rejected_count
     record.as_of = result.as_of
     record.extra.update(result.extra)
     store.write_quarantine(ctx.data_dir, feed, record.run_id, result.rejected)
@@ -151,7 +158,7 @@ def _run_locked(feed, ctx, fetch, transform, record: store.RunRecord) -> None:
     limit = ctx.cfg.max_invalid_share
     if result.invalid_share > limit:
         raise Rejected(
-            f"{len(result.rejected)} of {result.received} rows failed validation "
+            f"{result.rejected_count:,} of {result.received:,} rows failed validation "
             f"({result.invalid_share:.0%} > MAYOR_MAX_INVALID_SHARE {limit:.0%}); "
             f"most often: {_most_common_reason(result.rejected)}; see the quarantine for the rest"
         )

@@ -164,11 +164,11 @@ def publish(
     published_at = now_utc().isoformat(timespec="seconds")
     adopted = _adoptable(tables, d)
     if adopted is not None:
-        os.replace(adopted.path, tmp)  # the staging file becomes the version: its rows are not copied
+        os.replace(adopted, tmp)  # the staging file becomes the version: its rows are not copied
     con = duckdb.connect(str(tmp))
     try:
         for t in tables:
-            if adopted is not None and t.frame is adopted:
+            if adopted is not None and isinstance(t.frame, StagedRows):
                 continue
             cols = ", ".join(f'"{c}" {ty}' for c, ty in t.columns.items())
             con.execute(f'CREATE TABLE "{t.name}" ({cols})')
@@ -212,25 +212,32 @@ def publish(
     return version
 
 
-def _adoptable(tables: list[Table], d: Path) -> StagedRows | None:
-    """A staging file in the feed's folder that holds exactly one published table, under its
-    published name and types, can become the new version file itself."""
+def _adoptable(tables: list[Table], d: Path) -> Path | None:
+    """A staging file in the feed's folder that holds exactly the published tables staged in it,
+    under their published names and types, can become the new version file itself (its rows are
+    not copied)."""
     staged = [t for t in tables if isinstance(t.frame, StagedRows)]
-    if len(staged) != 1 or staged[0].frame.table != staged[0].name or staged[0].frame.path.parent != d:
+    paths = {t.frame.path for t in staged}
+    if len(paths) != 1 or any(t.frame.table != t.name for t in staged) or next(iter(paths)).parent != d:
         return None
-    con = duckdb.connect(str(staged[0].frame.path), read_only=True)
+    path = next(iter(paths))
+    con = duckdb.connect(str(path), read_only=True)
     try:
         names = {n for (n,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-        types = dict(
-            con.execute(
-                "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ?", [staged[0].name]
-            ).fetchall()
-        )
+        types = {
+            (t, c): ty
+            for t, c, ty in con.execute("SELECT table_name, column_name, data_type FROM duckdb_columns()").fetchall()
+        }
     finally:
         con.close()
-    if names != {staged[0].name} or types != staged[0].columns:
+    if names != {t.name for t in staged}:
         return None
-    return staged[0].frame
+    for t in staged:
+        if {c: types.get((t.name, c)) for c in t.columns} != t.columns or sum(n == t.name for n, _ in types) != len(
+            t.columns
+        ):
+            return None
+    return path
 
 
 def _collect_old_versions(d: Path, keep: int, serving: str) -> None:

@@ -37,9 +37,15 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def sql_type(declared: str) -> str:
+    """A dictionary type as DuckDB spells it: "ENUM" (values fixed per published version, e.g. the
+    complaints' districts and topics) stands for text when there is no version to take them from."""
+    return "VARCHAR" if declared == "ENUM" else declared
+
+
 def _empty_table_sql(table: str) -> str:
     cols = dictionary()["tables"][table]["columns"]
-    return f"CREATE TABLE {_quote(table)} ({', '.join(f'{_quote(c)} {t}' for c, (t, _m) in cols.items())})"
+    return f"CREATE TABLE {_quote(table)} ({', '.join(f'{_quote(c)} {sql_type(t)}' for c, (t, _m) in cols.items())})"
 
 
 def signature(data_dir: Path) -> tuple:

@@ -30,6 +30,7 @@ PAGES = [
     PageSpec("pages/prices.py", "nav.prices", ":material/shopping_cart:", "market-prices"),
     PageSpec("pages/traffic.py", "nav.traffic", ":material/traffic:", "traffic-now"),
     PageSpec("pages/crowds.py", "nav.crowds", ":material/groups_3:", "crowds-now"),
+    PageSpec("pages/complaints.py", "nav.complaints", ":material/support_agent:", "complaints-120"),
     PageSpec("pages/proposals.py", "nav.proposals", ":material/how_to_vote:", "citizen-proposals"),
     PageSpec("pages/air_bikes.py", "nav.air_bikes", ":material/air:", "air-and-bikes"),
     PageSpec("pages/forums.py", "nav.forums", ":material/record_voice_over:", "listening-forums"),

@@ -1,0 +1,40 @@
+-- one row per ISO weekday × hour with complaints: received in the date range under the filters (whole months from the heat cube, the days at either edge from the complaints themselves)
+WITH bounds AS (
+    SELECT
+        (CASE WHEN day($date_from::DATE) = 1 THEN $date_from::DATE
+            ELSE date_trunc('month', $date_from::DATE) + INTERVAL 1 MONTH END)::DATE AS m_from,
+        date_trunc('month', $date_to::DATE + INTERVAL 1 DAY)::DATE AS m_to
+),
+months AS (
+    SELECT weekday, hour, sum(complaints) AS n
+    FROM complaints_cube_heat, bounds
+    WHERE level = (CASE WHEN len($districts) = 0 THEN 4 ELSE 0 END)
+            + (CASE WHEN len($categories) = 0 THEN 2 ELSE 0 END)
+            + (CASE WHEN len($channels) = 0 THEN 1 ELSE 0 END)
+        AND month >= m_from AND month < m_to
+        AND (len($districts) = 0 OR list_contains($districts, district_code::VARCHAR))
+        AND (len($categories) = 0 OR list_contains($categories, category::VARCHAR))
+        AND (len($channels) = 0 OR list_contains($channels, channel::VARCHAR))
+    GROUP BY ALL
+),
+-- Each edge is one plain time range, so the scan reads only the row groups of those days.
+edge_rows AS (
+    SELECT received_at, district_code, category, channel FROM complaints, bounds
+    WHERE received_at >= $date_from::DATE AND received_at < least(m_from, $date_to::DATE + INTERVAL 1 DAY)
+    UNION ALL
+    SELECT received_at, district_code, category, channel FROM complaints, bounds
+    WHERE received_at >= greatest(m_to, $date_from::DATE) AND received_at < $date_to::DATE + INTERVAL 1 DAY
+        AND m_to > m_from
+),
+edges AS (
+    SELECT isodow(received_at)::TINYINT AS weekday, hour(received_at)::TINYINT AS hour, count(*) AS n
+    FROM edge_rows
+    WHERE (len($districts) = 0 OR list_contains($districts, district_code::VARCHAR))
+        AND (len($categories) = 0 OR list_contains($categories, category::VARCHAR))
+        AND (len($channels) = 0 OR list_contains($channels, channel::VARCHAR))
+    GROUP BY ALL
+)
+SELECT weekday, hour, sum(n)::BIGINT AS complaints
+FROM (SELECT * FROM months UNION ALL SELECT * FROM edges)
+GROUP BY ALL
+ORDER BY weekday, hour

@@ -1,0 +1,66 @@
+-- one row per category: resolved complaints received in the date range under the filters, and their median and 90th-percentile time to resolution in hours (read from bins 15% wide: within about 7% of the exact value)
+WITH bounds AS (
+    SELECT
+        (CASE WHEN day($date_from::DATE) = 1 THEN $date_from::DATE
+            ELSE date_trunc('month', $date_from::DATE) + INTERVAL 1 MONTH END)::DATE AS m_from,
+        date_trunc('month', $date_to::DATE + INTERVAL 1 DAY)::DATE AS m_to
+),
+months AS (
+    SELECT category::VARCHAR AS category, bin, sum(complaints) AS n
+    FROM complaints_cube_resolution, bounds
+    WHERE level = (CASE WHEN len($districts) = 0 THEN 4 ELSE 0 END) + (CASE WHEN len($channels) = 0 THEN 1 ELSE 0 END)
+        AND month >= m_from AND month < m_to
+        AND (len($districts) = 0 OR list_contains($districts, district_code::VARCHAR))
+        AND (len($categories) = 0 OR list_contains($categories, category::VARCHAR))
+        AND (len($channels) = 0 OR list_contains($channels, channel::VARCHAR))
+    GROUP BY ALL
+),
+edge_rows AS (
+    SELECT * FROM complaints, bounds
+    WHERE received_at >= $date_from::DATE AND received_at < least(m_from, $date_to::DATE + INTERVAL 1 DAY)
+    UNION ALL
+    SELECT * FROM complaints, bounds
+    WHERE received_at >= greatest(m_to, $date_from::DATE) AND received_at < $date_to::DATE + INTERVAL 1 DAY
+        AND m_to > m_from
+),
+edges AS (
+    -- The same bins as the loader's rollup (loaders/complaints.py, bin_sql; a test keeps them equal).
+    SELECT category::VARCHAR AS category,
+        CASE WHEN hours < 0.5 THEN 0 ELSE least(61, 1 + floor(ln(hours / 0.5) / ln(1.15))::INTEGER) END AS bin,
+        count(*) AS n
+    FROM (SELECT *, (epoch(resolved_at) - epoch(received_at)) / 3600.0 AS hours FROM edge_rows)
+    WHERE status = 'resolved' AND resolved_at IS NOT NULL
+        AND (len($districts) = 0 OR list_contains($districts, district_code::VARCHAR))
+        AND (len($categories) = 0 OR list_contains($categories, category::VARCHAR))
+        AND (len($channels) = 0 OR list_contains($channels, channel::VARCHAR))
+    GROUP BY ALL
+),
+bins AS (
+    SELECT category, bin, sum(n) AS n FROM (SELECT * FROM months UNION ALL SELECT * FROM edges) GROUP BY ALL
+),
+running AS (
+    SELECT category, bin, n,
+        sum(n) OVER (PARTITION BY category ORDER BY bin) AS upto,
+        sum(n) OVER (PARTITION BY category) AS total
+    FROM bins
+),
+-- Within its bin a quantile is placed by the share of the bin below it: linearly in the first bin,
+-- geometrically in the others (their widths grow by 15%); the open last bin gives its lower bound.
+placed AS (
+    SELECT category, bin, upto, total,
+        CASE WHEN bin = 0 THEN 0.5 * f
+            WHEN bin = 61 THEN 0.5 * pow(1.15, 60)
+            ELSE 0.5 * pow(1.15, bin - 1 + f) END AS at_half,
+        CASE WHEN bin = 0 THEN 0.5 * g
+            WHEN bin = 61 THEN 0.5 * pow(1.15, 60)
+            ELSE 0.5 * pow(1.15, bin - 1 + g) END AS at_ninety
+    FROM (
+        SELECT *, (0.5 * total - (upto - n)) / n AS f, (0.9 * total - (upto - n)) / n AS g FROM running
+    )
+)
+SELECT category, any_value(total)::BIGINT AS resolved,
+    round(min_by(at_half, bin) FILTER (WHERE upto >= 0.5 * total), 2) AS median_hours,
+    round(min_by(at_ninety, bin) FILTER (WHERE upto >= 0.9 * total), 2) AS p90_hours
+FROM placed
+GROUP BY category
+ORDER BY median_hours, category

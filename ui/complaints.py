@@ -1,0 +1,220 @@
+"""The complaints page's state and pictures: filters kept in the URL, labels, the heat grid and
+the district colours. No data access here (pages call named queries through ui/data.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from ui.i18n import current, strings, t
+
+CHANNELS = ("call", "web", "app", "visit", "other")
+STATUSES = ("received", "in_progress", "resolved", "withdrawn")
+DEFAULT_DAYS = 91  # a quarter: enough to see weekly swings, short enough to read the latest weeks
+LATEST_ROWS = 50
+SOURCE = "120 다산콜재단 · 응답소"
+# Sequential blues for counts: pale for few, deep for many (the map and the heat grid).
+_BLUES = np.array([[239, 243, 255], [107, 174, 214], [8, 69, 148]], dtype=float)
+
+
+@dataclass(frozen=True)
+class Filters:
+    date_from: date
+    date_to: date
+    districts: tuple[str, ...]
+    categories: tuple[str, ...]
+    channels: tuple[str, ...]
+
+    def params(self) -> dict:
+        return {
+            "date_from": self.date_from,
+            "date_to": self.date_to,
+            "districts": list(self.districts),
+            "categories": list(self.categories),
+            "channels": list(self.channels),
+        }
+
+    @property
+    def days(self) -> int:
+        return (self.date_to - self.date_from).days + 1
+
+
+def _date(text: str | None, fallback: date, first: date, last: date) -> date:
+    try:
+        value = date.fromisoformat(text) if text else fallback
+    except ValueError:
+        return fallback
+    return min(max(value, first), last)
+
+
+def filters_from_url(first_day: date, last_day: date, districts: list[str], categories: list[str]) -> Filters:
+    """The filters a link carries (`from`, `to`, repeated `gu`, `cat`, `ch`), with anything unknown
+    or out of range dropped, so a mistyped link still shows a page. Default: the last quarter."""
+    q = st.query_params
+    default_from = max(first_day, last_day - timedelta(days=DEFAULT_DAYS - 1))
+    date_from = _date(q.get("from"), default_from, first_day, last_day)
+    date_to = _date(q.get("to"), last_day, first_day, last_day)
+    if date_to < date_from:
+        date_from, date_to = date_to, date_from
+    return Filters(
+        date_from,
+        date_to,
+        tuple(d for d in q.get_all("gu") if d in districts),
+        tuple(c for c in q.get_all("cat") if c in categories),
+        tuple(c for c in q.get_all("ch") if c in CHANNELS),
+    )
+
+
+def write_url(f: Filters) -> None:
+    """Keep the URL equal to the view, so a link reproduces it."""
+    wanted = {
+        "from": f.date_from.isoformat(),
+        "to": f.date_to.isoformat(),
+        "gu": list(f.districts),
+        "cat": list(f.categories),
+        "ch": list(f.channels),
+    }
+    for key, value in wanted.items():
+        current_value = st.query_params.get_all(key) if isinstance(value, list) else st.query_params.get(key)
+        if current_value != value:
+            if value == []:
+                st.query_params.pop(key, None)
+            else:
+                st.query_params[key] = value
+
+
+def period(f: Filters) -> str:
+    """The time step of the trend: days for up to two months, weeks up to about a year, else months."""
+    if f.days <= 62:
+        return "day"
+    return "week" if f.days <= 400 else "month"
+
+
+def channel_label(code: str) -> str:
+    return strings(current()).get("channels", {}).get(code, code)
+
+
+def status_label(code: str) -> str:
+    return strings(current()).get("complaint_statuses", {}).get(code, code)
+
+
+def category_label(name: str) -> str:
+    """A topic as exports write it (교통), in English where known."""
+    if current() == "ko":
+        return name
+    english = strings("en").get("complaint_categories", {}).get(name)
+    return f"{english} ({name})" if english else name
+
+
+def labelled(values: pd.Series, label) -> pd.Series:
+    """`label` applied once per distinct value (the language is looked up once, not per row)."""
+    names = {v: label(v) for v in values.dropna().unique()}
+    return values.map(names)
+
+
+def district_name(frame: pd.DataFrame) -> pd.Series:
+    return frame["name_en" if current() == "en" else "name_ko"]
+
+
+def blues(values: pd.Series) -> pd.DataFrame:
+    """r, g, b for counts: the largest deep blue, small ones pale; NaN stays NaN (no data)."""
+    top = values.max()
+    x = (values / top if pd.notna(top) and top > 0 else values * 0).clip(0, 1).to_numpy(dtype=float)[:, None]
+    rgb = np.where(
+        x < 0.5, _BLUES[0] + (_BLUES[1] - _BLUES[0]) * x * 2, _BLUES[1] + (_BLUES[2] - _BLUES[1]) * (x - 0.5) * 2
+    )
+    return pd.DataFrame(np.round(rgb), columns=["r", "g", "b"], index=values.index)
+
+
+def heat_figure(cells: pd.DataFrame) -> go.Figure:
+    """Weekday × hour grid of counts (every cell drawn; hours without complaints are 0)."""
+    grid = np.zeros((7, 24), dtype=np.int64)
+    grid[cells["weekday"].astype(int).to_numpy() - 1, cells["hour"].astype(int).to_numpy()] = cells["complaints"]
+    weekdays = strings(current())["complaints"]["weekdays"]
+    fig = go.Figure(
+        go.Heatmap(
+            z=grid,
+            x=[f"{h:02d}" for h in range(24)],
+            y=weekdays,
+            colorscale="Blues",
+            hovertemplate=f"%{{y}} %{{x}}:00 · %{{z:,}} {t('complaints.unit')}<extra></extra>",
+            colorbar={"thickness": 10},
+        )
+    )
+    fig.update_yaxes(autorange="reversed", fixedrange=True)
+    fig.update_xaxes(title=t("complaints.hour"), fixedrange=True)
+    fig.update_layout(height=300, margin={"l": 0, "r": 0, "t": 10, "b": 0})
+    return fig
+
+
+def trend_figure(trend: pd.DataFrame, top: int = 6) -> go.Figure:
+    """One line per topic: the `top` largest in the selection, the rest summed as 'other topics'."""
+    totals = trend.groupby("category")["complaints"].sum().sort_values(ascending=False)
+    keep = list(totals.index[:top])
+    shown = trend.assign(category=trend["category"].where(trend["category"].isin(keep), "__other__"))
+    shown = shown.groupby(["period", "category"], as_index=False)["complaints"].sum()
+    fig = go.Figure()
+    other = t("complaints.other_topics")
+    for name in [*keep, "__other__"]:
+        rows = shown[shown["category"] == name]
+        if rows.empty:
+            continue
+        label = other if name == "__other__" else category_label(name)
+        fig.add_trace(go.Scatter(x=rows["period"], y=rows["complaints"], mode="lines", name=label))
+    fig.update_layout(
+        height=340,
+        margin={"l": 0, "r": 0, "t": 10, "b": 0},
+        xaxis_tickformat="%Y-%m-%d",  # plotly month names are English in either UI language
+        legend={"orientation": "h", "y": -0.15},
+        hovermode="x unified",
+    )
+    return fig
+
+
+def resolution_figure(rows: pd.DataFrame) -> go.Figure:
+    """Median and 90th percentile per topic, in hours, on a log axis (minutes to weeks)."""
+    rows = rows.dropna(subset=["median_hours"]).sort_values("median_hours", ascending=False)
+    labels = labelled(rows["category"], category_label)
+    fig = go.Figure(
+        [
+            go.Bar(
+                x=rows["median_hours"],
+                y=labels,
+                orientation="h",
+                name=t("complaints.median"),
+                marker_color="#4292c6",
+                hovertemplate="%{y}: %{x:,.1f} h<extra></extra>",
+            ),
+            go.Scatter(
+                x=rows["p90_hours"],
+                y=labels,
+                mode="markers",
+                name=t("complaints.p90"),
+                marker={"symbol": "line-ns-open", "size": 16, "color": "#08306b", "line": {"width": 3}},
+                hovertemplate="%{y}: %{x:,.1f} h<extra></extra>",
+            ),
+        ]
+    )
+    fig.update_xaxes(type="log", title=t("complaints.hours"))
+    fig.update_layout(
+        height=max(300, 26 * len(rows)),
+        margin={"l": 0, "r": 0, "t": 10, "b": 0},
+        legend={"orientation": "h", "y": 1.08},
+    )
+    return fig
+
+
+def hours_text(hours) -> str:
+    """A duration in plain words: minutes, hours or days."""
+    if hours is None or pd.isna(hours):
+        return "—"
+    if hours < 1:
+        return t("complaints.minutes", n=round(hours * 60))
+    if hours < 48:
+        return t("complaints.hours_n", n=f"{hours:.1f}")
+    return t("complaints.days_n", n=f"{hours / 24:.1f}")
