@@ -448,6 +448,12 @@ class SettingError(ValueError):
     """A setting has a value that cannot be used; the message names the variable."""
 
 
+def data_dir() -> Path:
+    """MAYOR_DATA_DIR alone: readers ask for it on every query, and `get()` reads every setting."""
+    path = Path(_raw(next(s for s in SETTINGS if s.name == "data_dir")))
+    return path if path.is_absolute() else PROJECT_DIR / path
+
+
 def get() -> SimpleNamespace:
     values = {}
     for s in SETTINGS:
@@ -456,8 +462,7 @@ def get() -> SimpleNamespace:
             values[s.name] = s.kind(raw)
         except ValueError:
             raise SettingError(f"{s.env}={raw!r} is not a valid {s.kind.__name__}") from None
-    data_dir = Path(values["data_dir"])
-    values["data_dir"] = data_dir if data_dir.is_absolute() else PROJECT_DIR / data_dir
+    values["data_dir"] = data_dir()
     values["api_base_url"] = values["api_base_url"].rstrip("/")
     threshold_rules(values["threshold_rules"])  # fail early, naming the variable
     if values["replay"] not in REPLAY_MODES:

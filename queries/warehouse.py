@@ -228,11 +228,10 @@ _registry_lock = threading.Lock()
 
 
 def shared(data_dir: Path | None = None) -> Warehouse:
-    cfg = settings.get()
-    data_dir = data_dir or cfg.data_dir
+    data_dir = data_dir or settings.data_dir()
     with _registry_lock:
         if data_dir not in _warehouses:
-            _warehouses[data_dir] = Warehouse(data_dir, cfg.snapshot_check_s)
+            _warehouses[data_dir] = Warehouse(data_dir, settings.get().snapshot_check_s)
         return _warehouses[data_dir]
 
 

@@ -31,6 +31,7 @@ TEST_ENV = {
     "MAYOR_FETCH_DEADLINE_S": "20",
     "MAYOR_SNAPSHOT_CHECK_S": "0",
     "MAYOR_SAMPLE_WEEKS": str(SMALL_SAMPLE_WEEKS),
+    "MAYOR_SAMPLE_COMPLAINT_ROWS": "40000",  # a year of complaints, small enough to copy per test
 }
 
 

@@ -131,25 +131,30 @@ def blues(values: pd.Series) -> pd.DataFrame:
     return pd.DataFrame(np.round(rgb), columns=["r", "g", "b"], index=values.index)
 
 
+def _layout(height: int, **more) -> dict:
+    return {"height": height, "margin": {"l": 0, "r": 0, "t": 10, "b": 0}, **more}
+
+
+# Figures are built in one constructor call from plain dicts: plotly validates once, where
+# add_trace and update_* calls copy and validate again (several times the cost, stack-notes.md).
 def heat_figure(cells: pd.DataFrame) -> go.Figure:
     """Weekday × hour grid of counts (every cell drawn; hours without complaints are 0)."""
     grid = np.zeros((7, 24), dtype=np.int64)
     grid[cells["weekday"].astype(int).to_numpy() - 1, cells["hour"].astype(int).to_numpy()] = cells["complaints"]
-    weekdays = strings(current())["complaints"]["weekdays"]
-    fig = go.Figure(
-        go.Heatmap(
-            z=grid,
-            x=[f"{h:02d}" for h in range(24)],
-            y=weekdays,
-            colorscale="Blues",
-            hovertemplate=f"%{{y}} %{{x}}:00 · %{{z:,}} {t('complaints.unit')}<extra></extra>",
-            colorbar={"thickness": 10},
-        )
-    )
-    fig.update_yaxes(autorange="reversed", fixedrange=True)
-    fig.update_xaxes(title=t("complaints.hour"), fixedrange=True)
-    fig.update_layout(height=300, margin={"l": 0, "r": 0, "t": 10, "b": 0})
-    return fig
+    heat = {
+        "type": "heatmap",
+        "z": grid,
+        "x": [f"{h:02d}" for h in range(24)],
+        "y": strings(current())["complaints"]["weekdays"],
+        "colorscale": "Blues",
+        "hovertemplate": f"%{{y}} %{{x}}:00 · %{{z:,}} {t('complaints.unit')}<extra></extra>",
+        "colorbar": {"thickness": 10},
+    }
+    axes = {
+        "yaxis": {"autorange": "reversed", "fixedrange": True},
+        "xaxis": {"title": t("complaints.hour"), "fixedrange": True},
+    }
+    return go.Figure(data=[heat], layout=_layout(300, **axes))
 
 
 def trend_figure(trend: pd.DataFrame, top: int = 6) -> go.Figure:
@@ -158,55 +163,53 @@ def trend_figure(trend: pd.DataFrame, top: int = 6) -> go.Figure:
     keep = list(totals.index[:top])
     shown = trend.assign(category=trend["category"].where(trend["category"].isin(keep), "__other__"))
     shown = shown.groupby(["period", "category"], as_index=False)["complaints"].sum()
-    fig = go.Figure()
     other = t("complaints.other_topics")
+    lines = []
     for name in [*keep, "__other__"]:
         rows = shown[shown["category"] == name]
-        if rows.empty:
-            continue
-        label = other if name == "__other__" else category_label(name)
-        fig.add_trace(go.Scatter(x=rows["period"], y=rows["complaints"], mode="lines", name=label))
-    fig.update_layout(
-        height=340,
-        margin={"l": 0, "r": 0, "t": 10, "b": 0},
-        xaxis_tickformat="%Y-%m-%d",  # plotly month names are English in either UI language
+        if not rows.empty:
+            label = other if name == "__other__" else category_label(name)
+            lines.append(
+                {"type": "scatter", "mode": "lines", "x": rows["period"], "y": rows["complaints"], "name": label}
+            )
+    layout = _layout(
+        340,
+        xaxis={"tickformat": "%Y-%m-%d"},  # plotly month names are English in either UI language
         legend={"orientation": "h", "y": -0.15},
         hovermode="x unified",
     )
-    return fig
+    return go.Figure(data=lines, layout=layout)
 
 
 def resolution_figure(rows: pd.DataFrame) -> go.Figure:
     """Median and 90th percentile per topic, in hours, on a log axis (minutes to weeks)."""
     rows = rows.dropna(subset=["median_hours"]).sort_values("median_hours", ascending=False)
     labels = labelled(rows["category"], category_label)
-    fig = go.Figure(
-        [
-            go.Bar(
-                x=rows["median_hours"],
-                y=labels,
-                orientation="h",
-                name=t("complaints.median"),
-                marker_color="#4292c6",
-                hovertemplate="%{y}: %{x:,.1f} h<extra></extra>",
-            ),
-            go.Scatter(
-                x=rows["p90_hours"],
-                y=labels,
-                mode="markers",
-                name=t("complaints.p90"),
-                marker={"symbol": "line-ns-open", "size": 16, "color": "#08306b", "line": {"width": 3}},
-                hovertemplate="%{y}: %{x:,.1f} h<extra></extra>",
-            ),
-        ]
-    )
-    fig.update_xaxes(type="log", title=t("complaints.hours"))
-    fig.update_layout(
-        height=max(300, 26 * len(rows)),
-        margin={"l": 0, "r": 0, "t": 10, "b": 0},
+    hover = "%{y}: %{x:,.1f} h<extra></extra>"
+    bars = {
+        "type": "bar",
+        "orientation": "h",
+        "x": rows["median_hours"],
+        "y": labels,
+        "name": t("complaints.median"),
+        "marker": {"color": "#4292c6"},
+        "hovertemplate": hover,
+    }
+    ticks = {
+        "type": "scatter",
+        "mode": "markers",
+        "x": rows["p90_hours"],
+        "y": labels,
+        "name": t("complaints.p90"),
+        "marker": {"symbol": "line-ns-open", "size": 16, "color": "#08306b", "line": {"width": 3}},
+        "hovertemplate": hover,
+    }
+    layout = _layout(
+        max(300, 26 * len(rows)),
+        xaxis={"type": "log", "title": t("complaints.hours")},
         legend={"orientation": "h", "y": 1.08},
     )
-    return fig
+    return go.Figure(data=[bars, ticks], layout=layout)
 
 
 def hours_text(hours) -> str:

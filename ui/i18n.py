@@ -22,10 +22,12 @@ def strings(lang: str) -> dict:
 
 def current() -> str:
     """The language of this session: the `lang` URL parameter, remembered across pages."""
-    lang = st.query_params.get("lang") or st.session_state.get("lang") or DEFAULT
+    remembered = st.session_state.get("lang")
+    lang = st.query_params.get("lang") or remembered or DEFAULT
     if lang not in LANGUAGES:
         lang = DEFAULT
-    st.session_state["lang"] = lang
+    if lang != remembered:  # a write to session state costs more than the reads (t() calls this often)
+        st.session_state["lang"] = lang
     return lang
 
 

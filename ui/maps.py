@@ -103,49 +103,50 @@ def district_choropleth(values: pd.DataFrame, boundaries: pd.DataFrame, tooltip_
 
 def district_tile_grid(values: pd.DataFrame, no_data_label: str) -> go.Figure:
     """Every district as one square in a geographic grid: never an empty map.
-    `values` has tile_row, tile_col, name and value_label columns, and ratio or r, g, b colours."""
+    `values` has tile_row, tile_col, name and value_label columns, and ratio or r, g, b colours.
+
+    One heatmap trace: cell z is the tile's own number and the colour scale gives each number its
+    tile's colour, so the grid costs one trace instead of 25 shapes (each validated by plotly)."""
     rows = int(values["tile_row"].max()) + 1
     cols = int(values["tile_col"].max()) + 1
     colours, missing = _fill(values)
-    shapes = []
-    for i, row in values.iterrows():
+    z = np.full((rows, cols), np.nan)
+    text = np.full((rows, cols), "", dtype=object)
+    scale = []
+    n = len(values)
+    for k, (i, row) in enumerate(values.iterrows()):
         r, c = int(row["tile_row"]), int(row["tile_col"])
         rgb = NO_DATA_RGB if missing[i] else tuple(int(v) for v in colours.loc[i])
-        shapes.append(
-            {
-                "type": "rect",
-                "x0": c + 0.04,
-                "x1": c + 0.96,
-                "y0": -r - 0.96,
-                "y1": -r - 0.04,
-                "fillcolor": f"rgb{tuple(int(v) for v in rgb)}",
-                "line": {"color": "white", "width": 1},
-                "layer": "below",
-            }
-        )
-    # All shapes at once: add_shape copies the layout each time (25 tiles cost about 1 s).
-    fig = go.Figure(layout={"shapes": shapes})
-    labels = [
-        f"{n}<br>{v if isinstance(v, str) and v else no_data_label}"
-        for n, v in zip(values["name"], values["value_label"], strict=True)
-    ]
-    fig.add_trace(
-        go.Scatter(
-            x=values["tile_col"] + 0.5,
-            y=-values["tile_row"] - 0.5,
-            mode="text",
-            text=labels,
-            textfont={"size": 11, "color": "#222"},
-            hoverinfo="text",
-            hovertext=[lbl.replace("<br>", " ") for lbl in labels],
-        )
-    )
-    fig.update_xaxes(visible=False, range=[0, cols], fixedrange=True)
-    fig.update_yaxes(visible=False, range=[-rows, 0], fixedrange=True, scaleanchor="x")
-    fig.update_layout(
-        margin={"l": 0, "r": 0, "t": 0, "b": 0}, height=360, showlegend=False, plot_bgcolor="rgba(0,0,0,0)"
-    )
-    return fig
+        z[r, c] = k
+        label = row["value_label"] if isinstance(row["value_label"], str) and row["value_label"] else no_data_label
+        text[r, c] = f"{row['name']}<br>{label}"
+        lo, hi = k / n, (k + 1) / n
+        scale += [[lo, f"rgb{rgb}"], [hi, f"rgb{rgb}"]]
+    scale[-1][0] = 1.0
+    grid = {
+        "type": "heatmap",
+        "z": z,
+        "zmin": 0,
+        "zmax": n,
+        "colorscale": scale,
+        "showscale": False,
+        "xgap": 2,
+        "ygap": 2,
+        "text": text,
+        "texttemplate": "%{text}",
+        "textfont": {"size": 11, "color": "#222"},
+        "hovertext": [[v.replace("<br>", " ") for v in line] for line in text],
+        "hoverinfo": "text",
+    }
+    layout = {
+        "xaxis": {"visible": False, "fixedrange": True},
+        "yaxis": {"visible": False, "fixedrange": True, "autorange": "reversed", "scaleanchor": "x"},
+        "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
+        "height": 360,
+        "showlegend": False,
+        "plot_bgcolor": "rgba(0,0,0,0)",
+    }
+    return go.Figure(data=[grid], layout=layout)
 
 
 # Congestion levels 1 (여유) .. 4 (붐빔): green, yellow, orange, red.
