@@ -28,7 +28,8 @@ def state_caption(state: status.FeedState | None, failed_since: pd.Timestamp | N
     if failed_since is not None:
         st.caption(f":orange[:material/sync_problem:] {t('overview.screen_kept', since=status.hhmm(failed_since))}")
     if state is None or state.state == "no_data":
-        st.caption(f":gray[:material/radio_button_unchecked:] {t('overview.no_data', feed=feed)}")
+        command = "import complaints FILE" if feed == "complaints" else f"refresh {feed}"  # a file feed
+        st.caption(f":gray[:material/radio_button_unchecked:] {t('overview.no_data', command=command)}")
     elif state.state == "error":
         st.caption(f":red[:material/error:] {t('overview.error_since', since=status.hhmm(state.since))}")
     elif state.state == "stale":
@@ -133,6 +134,26 @@ def tile_proposals(state) -> None:
         link("citizen-proposals")
 
 
+def tile_complaints(state) -> None:
+    rows, failed = status.rows_or_last_good("complaints_today_vs_usual")
+    row = None if rows is None or rows.empty else rows.iloc[0]
+    with st.container(border=True):
+        if row is None or pd.isna(row["complaints"]):
+            st.metric(t("overview.complaints"), "—")
+        else:
+            usual = row["usual"]
+            change = None if pd.isna(usual) or not usual else row["complaints"] / usual - 1
+            delta = None if change is None else t("overview.vs_usual_weekday", pct=f"{change * 100:+.0f}")
+            st.metric(t("overview.complaints"), f"{int(row['complaints']):,}", delta, delta_color="inverse")
+            # A day a third above its usual weekday is worth a look; a tenth is a busy day.
+            colour = "gray" if change is None else "red" if change >= 0.3 else "orange" if change >= 0.1 else "green"
+            st.badge(t("overview.complaints_day", day=frame.when(row["day"], with_time=False)), color=colour)
+            if change is not None:
+                st.caption(t("overview.complaints_usual", usual=f"{usual:,.0f}"))
+        state_caption(state, failed, "complaints")
+        link("complaints-120")
+
+
 def city_map() -> None:
     """The layer that matters now: crowds, with the hotspots under a forecast alert ringed."""
     spots, _failed = status.rows_or_last_good("overview_hotspot_map", hours=cfg.crowd_alert_hours)
@@ -160,7 +181,7 @@ def live() -> None:
     raised, errors = alerts.active_alerts()
     alerts.render_alert_banner(raised)
     top = st.columns(3)
-    bottom = st.columns(2)
+    bottom = st.columns(3)
     with top[0]:
         tile_road_speed(states.get("citydata"))
     with top[1]:
@@ -171,6 +192,8 @@ def live() -> None:
         tile_prices(states.get("prices"))
     with bottom[1]:
         tile_proposals(states.get("proposals"))
+    with bottom[2]:
+        tile_complaints(states.get("complaints"))
     st.subheader(t("overview.map_title"))
     city_map()
     st.subheader(t("overview.alerts_title"))

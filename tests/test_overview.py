@@ -299,3 +299,24 @@ def test_a_table_published_by_two_feeds_does_not_break_the_warehouse(sample_data
     warehouse._warehouses.clear()
     assert len(queries.run("overview_hotspot_map", hours=3)) == own
     assert "X1" not in set(queries.run("overview_hotspot_map", hours=3)["area_code"])
+
+
+def test_the_complaints_tile_compares_the_day_with_its_usual_weekday(sample_data_dir):
+    at = overview()
+    assert not at.exception
+    row = queries.run("complaints_today_vs_usual").iloc[0]
+    assert metrics(at)["민원 (하루)"] == f"{int(row['complaints']):,}"
+    delta = next(m.delta for m in at.metric if m.label == "민원 (하루)")
+    assert delta == f"평소 같은 요일보다 {(row['complaints'] / row['usual'] - 1) * 100:+.0f}%"
+    assert f"평소(같은 요일 8주 중앙값) {row['usual']:,.0f}건" in captions(at)
+
+
+def test_without_complaints_the_tile_says_how_to_import_them(sample_data_dir):
+    import datadir
+
+    datadir.pointer_path(sample_data_dir, "complaints").unlink()
+    warehouse._warehouses.clear()
+    at = overview()
+    assert not at.exception
+    assert metrics(at)["민원 (하루)"] == "—"
+    assert "python -m loaders import complaints FILE" in captions(at)
