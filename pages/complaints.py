@@ -141,7 +141,7 @@ trend = frame.query_or_warn("complaints_category_trend", period=cv.period(filter
 if trend is not None and trend.empty:
     st.info(t("complaints.empty_selection"))
 elif trend is not None:
-    st.plotly_chart(cv.trend_figure(trend), width="stretch")
+    st.plotly_chart(cv.trend_figure(trend, filters), width="stretch")
     step = {
         "day": t("complaints.trend_caption_day"),
         "week": t("complaints.trend_caption_week"),

@@ -267,3 +267,16 @@ def test_the_page_speaks_english(complaints_dir):
     assert [m.label for m in at.metric] == ["Complaints", "Per day", "Resolved", "Still open"]
     assert at.multiselect(key="c_cat").options[0] == "Transport (교통)"
     assert at.multiselect(key="c_ch").options[0] == "120 call"
+
+
+def test_partial_periods_count_only_their_days_in_the_range():
+    from ui import complaints as cv
+
+    f = cv.Filters(date(2026, 8, 20), END, (), (), ())
+    assert cv.period(f) == "week"
+    weeks = pd.Series(pd.to_datetime(["2026-08-17", "2026-08-24", "2026-11-16"]))
+    assert cv.days_covered(weeks, f).tolist() == [4, 7, 4]
+    f = cv.Filters(date(2025, 1, 10), END, (), (), ())
+    months = pd.Series(pd.to_datetime(["2025-01-01", "2025-02-01", "2026-11-01"]))
+    assert (cv.period(f), cv.days_covered(months, f).tolist()) == ("month", [22, 28, 19])
+    assert cv.period(cv.Filters(date(2026, 11, 1), END, (), (), ())) == "day"

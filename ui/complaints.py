@@ -19,7 +19,7 @@ DEFAULT_DAYS = 91  # a quarter: enough to see weekly swings, short enough to rea
 LATEST_ROWS = 50
 SOURCE = "120 다산콜재단 · 응답소"
 # Sequential blues for counts: pale for few, deep for many (the map and the heat grid).
-_BLUES = np.array([[239, 243, 255], [107, 174, 214], [8, 69, 148]], dtype=float)
+_BLUES = np.array([[239, 243, 255], [158, 202, 225], [66, 146, 198]], dtype=float)
 
 
 @dataclass(frozen=True)
@@ -157,12 +157,27 @@ def heat_figure(cells: pd.DataFrame) -> go.Figure:
     return go.Figure(data=[heat], layout=_layout(300, **axes))
 
 
-def trend_figure(trend: pd.DataFrame, top: int = 6) -> go.Figure:
-    """One line per topic: the `top` largest in the selection, the rest summed as 'other topics'."""
+def days_covered(periods: pd.Series, f: Filters) -> pd.Series:
+    """Days of each period (day, week or month starting at `periods`) inside the date range: the
+    first and last periods are usually partial, and plotted as totals they would look like drops."""
+    start = pd.to_datetime(periods)
+    step = period(f)
+    end = start + (
+        pd.Timedelta(days=1) if step == "day" else pd.Timedelta(days=7) if step == "week" else pd.offsets.MonthBegin(1)
+    )
+    lo = start.clip(lower=pd.Timestamp(f.date_from))
+    hi = end.clip(upper=pd.Timestamp(f.date_to) + pd.Timedelta(days=1))
+    return (hi - lo).dt.days.clip(lower=1)
+
+
+def trend_figure(trend: pd.DataFrame, f: Filters, top: int = 6) -> go.Figure:
+    """Complaints per day, one line per topic: the `top` largest in the selection, the rest summed
+    as 'other topics'."""
     totals = trend.groupby("category")["complaints"].sum().sort_values(ascending=False)
     keep = list(totals.index[:top])
     shown = trend.assign(category=trend["category"].where(trend["category"].isin(keep), "__other__"))
     shown = shown.groupby(["period", "category"], as_index=False)["complaints"].sum()
+    shown["complaints"] = (shown["complaints"] / days_covered(shown["period"], f)).round(1)
     other = t("complaints.other_topics")
     lines = []
     for name in [*keep, "__other__"]:
@@ -175,6 +190,7 @@ def trend_figure(trend: pd.DataFrame, top: int = 6) -> go.Figure:
     layout = _layout(
         340,
         xaxis={"tickformat": "%Y-%m-%d"},  # plotly month names are English in either UI language
+        yaxis={"title": t("complaints.per_day"), "rangemode": "tozero"},
         legend={"orientation": "h", "y": -0.15},
         hovermode="x unified",
     )
