@@ -19,18 +19,7 @@ from loaders import complaints, complaints_sample
 from tests.conftest import run_module
 from tests.test_faults import run_log, serving_state
 
-HEADER = [
-    "민원번호",
-    "접수일시",
-    "자치구",
-    "민원분야",
-    "세부분야",
-    "접수경로",
-    "처리상태",
-    "처리완료일시",
-    "위도",
-    "경도",
-]
+HEADER = complaints_sample.HEADERS  # the columns and order of a 120 / 응답소 export
 GOOD = [
     [
         "2026-001",
