@@ -24,6 +24,14 @@ PARAMS = {
     "max_points": 8,
     "feed": "bikes",
     "district_code": "11440",
+    # complaints (tests/test_complaints_page.py checks their answers against the raw rows)
+    "date_from": pd.Timestamp("2026-08-20").date(),
+    "date_to": pd.Timestamp("2026-11-19").date(),
+    "districts": ["11440", "11680"],
+    "categories": [],
+    "channels": ["call"],
+    "district": "11440",
+    "period": "week",
 }
 
 
