@@ -26,6 +26,7 @@ import json
 import math
 import os
 import re
+import resource
 import time
 import unicodedata
 from dataclasses import dataclass
@@ -168,6 +169,7 @@ class StagedFile:
     name: str
     headers: dict[str, str]  # field -> the file's own header
     types: dict[str, str]  # field -> DuckDB type of the staged column
+    steps: dict[str, list[float]]  # step -> [wall s, CPU s], for the run log (see `Clock`)
 
     def __len__(self) -> int:
         return self.rows
@@ -266,7 +268,28 @@ def _refuse_garbled_text(con, staged_name: str, headers: dict[str, str]) -> None
     textfile.refuse_mojibake(" ".join(headers.values()) + " " + (sample or ""), staged_name, "text")
 
 
+class Clock:
+    """Wall and CPU seconds of each step of an import, kept in the run log's `extra.steps` so a slow
+    load says where its time went. CPU is the process's, every DuckDB thread included."""
+
+    def __init__(self, into: dict[str, list[float]]):
+        self.into = into
+        self._wall, self._cpu = time.perf_counter(), self.cpu_s()
+
+    @staticmethod
+    def cpu_s() -> float:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+
+    def lap(self, step: str) -> None:
+        wall, cpu = time.perf_counter(), self.cpu_s()
+        self.into[step] = [round(wall - self._wall, 3), round(cpu - self._cpu, 3)]
+        self._wall, self._cpu = wall, cpu
+
+
 def stage(path: Path, db: Path) -> StagedFile:
+    steps: dict[str, list[float]] = {}
+    clock = Clock(steps)
     con = duckdb.connect(":memory:")
     try:
         suffix = path.suffix.lower()
@@ -282,7 +305,8 @@ def stage(path: Path, db: Path) -> StagedFile:
     except BaseException:
         con.close()
         raise
-    return StagedFile(con, db, int(rows), path.name, headers, {f: types[f] for f in headers})
+    clock.lap("stage")
+    return StagedFile(con, db, int(rows), path.name, headers, {f: types[f] for f in headers}, steps)
 
 
 def fetch(path: Path, db: Path) -> FetchResult:
@@ -725,31 +749,34 @@ def _build_cube(con, cube: Cube, dims: dict[str, Dimension]) -> None:
         con.execute(f"DROP TABLE {temp}")
 
 
-def _rollups(con, dims: dict[str, Dimension]) -> None:
-    for cube in cubes():
-        _build_cube(con, cube, dims)
-
-
 def transform(staged: StagedFile, ctx: RunContext) -> Transformed:
     con = staged.con
     now = pd.Timestamp.now(tz=runner.SEOUL).tz_localize(None).floor("s").isoformat(sep=" ")
     extra: dict = {"format": Path(staged.name).suffix.lower().lstrip(".") or "csv", "file_rows": staged.rows}
+    extra["steps"] = staged.steps
+    clock = Clock(staged.steps)
     serving = _serving(ctx)
     try:
         con.execute("ATTACH ? AS out", [str(staged.db)])
         if serving is not None:
             con.execute("ATTACH ? AS serving (READ_ONLY)", [str(serving)])
         dims = _dimensions(con, staged, serving is not None)
+        clock.lap("dimensions")
         bad, dups = _validate(con, staged, dims, now)
         extra["duplicate_ids"] = int(dups)
+        clock.lap("validate")
         rejected = _quarantine(con, staged)
+        clock.lap("quarantine")
         if staged.rows and bad / staged.rows > ctx.cfg.max_invalid_share:
             # The runner rejects the file; building the rollups of a rejected file would be wasted.
             return Transformed([], rejected, staged.rows, extra=extra, rejected_total=int(bad))
         extra |= _merge(con, dims, serving is not None)
         if serving is not None:
             con.execute("DETACH serving")
-        _rollups(con, dims)
+        clock.lap("merge")
+        for cube in cubes():
+            _build_cube(con, cube, dims)
+            clock.lap(cube.table.removeprefix("complaints_"))
         con.execute("USE out")
         tables = []
         for name in ("complaints", "complaints_cube_daily", "complaints_cube_heat", "complaints_cube_resolution"):
@@ -766,6 +793,7 @@ def transform(staged: StagedFile, ctx: RunContext) -> Transformed:
         con.execute("USE memory")
         con.execute("CHECKPOINT out")  # no WAL beside a file that publishing may rename
         con.execute("DETACH out")
+        clock.lap("digest")
     finally:
         con.close()
     return Transformed(
