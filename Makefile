@@ -54,6 +54,7 @@ bench: setup
 	$(BIN)/python -m bench.air_bikes
 	$(BIN)/python -m bench.citydata
 	$(BIN)/python -m bench.traffic_history
+	$(BIN)/python -m bench.complaints_load
 	$(BIN)/python -m bench.complaints_page
 	$(BIN)/python -m pytest -m bench -p no:cacheprovider || [ $$? -eq 5 ]  # 5: no bench-marked tests yet
 
