@@ -107,20 +107,25 @@ def district_tile_grid(values: pd.DataFrame, no_data_label: str) -> go.Figure:
     rows = int(values["tile_row"].max()) + 1
     cols = int(values["tile_col"].max()) + 1
     colours, missing = _fill(values)
-    fig = go.Figure()
+    # The squares as one list in one layout update: fig.add_shape copies every shape already there
+    # (25 squares cost 0.9 s a run, most of a prices page's time under load).
+    shapes = []
     for i, row in values.iterrows():
         r, c = int(row["tile_row"]), int(row["tile_col"])
         rgb = NO_DATA_RGB if missing[i] else tuple(int(v) for v in colours.loc[i])
-        fig.add_shape(
-            type="rect",
-            x0=c + 0.04,
-            x1=c + 0.96,
-            y0=-r - 0.96,
-            y1=-r - 0.04,
-            fillcolor=f"rgb{tuple(int(v) for v in rgb)}",
-            line={"color": "white", "width": 1},
-            layer="below",
+        shapes.append(
+            {
+                "type": "rect",
+                "x0": c + 0.04,
+                "x1": c + 0.96,
+                "y0": -r - 0.96,
+                "y1": -r - 0.04,
+                "fillcolor": f"rgb{tuple(int(v) for v in rgb)}",
+                "line": {"color": "white", "width": 1},
+                "layer": "below",
+            }
         )
+    fig = go.Figure(layout={"shapes": shapes})
     labels = [
         f"{n}<br>{v if isinstance(v, str) and v else no_data_label}"
         for n, v in zip(values["name"], values["value_label"], strict=True)
