@@ -62,6 +62,10 @@ def _served(case: dict) -> str:
                 what += ", held until the other run ends"
         if "start" in entry:
             what = f"page from row {entry['start']}: {what}"
+        if "item" in entry:
+            what = f"{entry.get('service', 'the call')} for {entry['item']}: {what}"
+        elif "service" in entry:
+            what = f"every {entry['service']} call: {what}"
         if "times" in entry:
             what += f" (×{entry['times']})"
         parts.append(what)
@@ -83,6 +87,8 @@ def _outcome(case: dict) -> str:
         text += f"; {e['quarantined']} quarantined"
         if e.get("quarantine_reason"):
             text += f" (“{e['quarantine_reason']}”)"
+    for key, value in e.get("extra", {}).items():
+        text += f"; {key}: " + ", ".join(f"{v} {k}" for k, v in value.items())
     if "requests" in e:
         text += f"; {e['requests']} request{'s' if e['requests'] != 1 else ''}"
     if "elapsed_min_s" in e:

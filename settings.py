@@ -201,6 +201,15 @@ SETTINGS: tuple[Setting, ...] = (
         int,
     ),
     Setting(
+        "console_max_bytes",
+        "MAYOR_CONSOLE_MAX_BYTES",
+        "5000000",
+        "Bytes a SQL console answer may hold (text counted in UTF-8); the rows past it are left off and "
+        "the answer says so, so huge values never travel to the browser. Checked in the query's child "
+        "process, row by row, together with MAYOR_CONSOLE_MAX_ROWS.",
+        int,
+    ),
+    Setting(
         "console_max_sql_chars",
         "MAYOR_CONSOLE_MAX_SQL_CHARS",
         "20000",

@@ -8,7 +8,8 @@ Each simulated session opens `/_stcore/stream` as the browser does, asks for a p
 a reader would, and asks again, for `--duration` seconds. Reported per run: reruns per second,
 p50 and p95 latency (request to script_finished), errors (a failed connection, a timeout, a run
 that did not finish successfully, or an exception element sent to the page) and the servers'
-memory. With `--processes 2` the sessions are spread over two app processes reading the same
+memory, the app processes' CPU time per rerun (independent of what else the machine runs) and
+the machine's load average. With `--processes 2` the sessions are spread over two app processes reading the same
 published data, as a reverse proxy would spread them (see README, "Running several app
 processes"). Target at 50 sessions: p95 ≤ 2 s and no errors.
 """
@@ -111,6 +112,17 @@ async def finish(ws, stats: Stats) -> str:
             return "exception on page" if exception_seen else "ok"
 
 
+def tree_cpu_s(pids: list[int]) -> float:
+    """CPU seconds (user + system) the app processes have used so far: per rerun, a figure that does
+    not depend on what else the machine runs."""
+    total = 0.0
+    for pid in pids:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            times = psutil.Process(pid).cpu_times()
+            total += times.user + times.system
+    return total
+
+
 def tree_rss_mb(pids: list[int]) -> float:
     total = 0
     for pid in pids:
@@ -148,8 +160,10 @@ async def run_level(bases: list[str], pages: list[str], sessions: int, duration:
         tasks.append(session(url, pages[i % len(pages)], until, stats))
         await asyncio.sleep(0.02)  # people do not all arrive in the same millisecond
     started = time.monotonic()
+    cpu_before = tree_cpu_s(pids)
     await asyncio.gather(sample_memory(), *tasks)
     elapsed = time.monotonic() - started
+    cpu = tree_cpu_s(pids) - cpu_before
     lat = sorted(stats.latencies)
 
     def pct(q: float) -> float:
@@ -165,6 +179,8 @@ async def run_level(bases: list[str], pages: list[str], sessions: int, duration:
         "errors": sum(stats.errors.values()),
         "error_kinds": stats.errors,
         "memory_mb": max(peak),
+        "cpu_ms_per_rerun": 1000 * cpu / len(lat) if lat else float("nan"),
+        "load_avg": os.getloadavg()[0],
         "elements_per_run": statistics.median(stats.elements) if stats.elements else 0,
     }
 
@@ -203,19 +219,21 @@ def main(argv: list[str] | None = None) -> int:
                         f"{processes} proc · {n:4d} sessions: {r['reruns_per_s']:6.1f} reruns/s, "
                         f"p50 {r['p50_s'] * 1000:7.0f} ms, p95 {r['p95_s'] * 1000:7.0f} ms, "
                         f"errors {r['errors']} {r['error_kinds'] or ''}, memory {r['memory_mb']:.0f} MB, "
-                        f"{r['elements_per_run']:.0f} elements per run",
+                        f"{r['cpu_ms_per_rerun']:.0f} CPU ms per rerun, {r['elements_per_run']:.0f} elements per run, "
+                        f"machine load {r['load_avg']:.1f}",
                         flush=True,
                     )
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
     print()
-    print("| processes | sessions | reruns/s | p50 ms | p95 ms | errors | server MB |")
-    print("|---|---|---|---|---|---|---|")
+    print("| processes | sessions | reruns/s | p50 ms | p95 ms | errors | server MB | CPU ms/rerun | load |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in results:
         print(
             f"| {r['processes']} | {r['sessions']} | {r['reruns_per_s']:.1f} | {r['p50_s'] * 1000:.0f} | "
-            f"{r['p95_s'] * 1000:.0f} | {r['errors']} | {r['memory_mb']:.0f} |"
+            f"{r['p95_s'] * 1000:.0f} | {r['errors']} | {r['memory_mb']:.0f} | {r['cpu_ms_per_rerun']:.0f} | "
+            f"{r['load_avg']:.1f} |"
         )
     by = {(r["processes"], r["sessions"]): r for r in results}
     for n in levels:

@@ -14,7 +14,7 @@ import pandas as pd
 from loaders import reference, store
 from loaders.contract import Column, Contract
 from loaders.envelope import Outcome, describe
-from loaders.runner import RunContext, Transformed
+from loaders.runner import RunContext, Transformed, in_future
 from loaders.seoul_api import FetchError, FetchResult, SeoulApi
 
 FEED = "air"
@@ -124,6 +124,8 @@ def transform(records: list[dict], ctx: RunContext) -> Transformed:
     clean = result.clean
     clean["measured_at"] = parse_measured(clean["measured_raw"])
     result.reject(clean["measured_at"].isna(), "MSRDT/MSRMT_DT is not a date and time: " + clean["measured_raw"])
+    clean = result.clean
+    result.reject(in_future(clean["measured_at"], ctx), "MSRDT/MSRMT_DT is in the future: " + clean["measured_raw"])
     clean = result.clean
     clean["grade"] = grade_of(clean["grade_raw"])
     unknown = clean["grade_raw"].notna() & clean["grade"].isna()

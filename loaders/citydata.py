@@ -26,7 +26,7 @@ import pandas as pd
 import datadir
 from loaders import fanout, hotspots, roads, store
 from loaders.contract import Column, Contract
-from loaders.runner import RunContext, Transformed
+from loaders.runner import RunContext, Transformed, in_future
 from loaders.seoul_api import FetchResult, SeoulApi
 
 FEED = "citydata"
@@ -461,9 +461,16 @@ def speed_log(previous: pd.DataFrame, traffic: pd.DataFrame) -> pd.DataFrame:
     return log.sort_values("measured_at", ignore_index=True)
 
 
+def reject_future(result, ctx: RunContext, column: str, wire: str) -> None:
+    """A measurement time after now goes to quarantine (runner.in_future)."""
+    times = result.clean[column]
+    result.reject(in_future(times, ctx), f"{wire} is in the future: " + times.astype("string").fillna(""))
+
+
 def transform(records: list[dict], ctx: RunContext) -> Transformed:
     blocks = flatten(records)
     crowd = CROWD.apply(blocks["crowd"])
+    reject_future(crowd, ctx, "measured_at", "PPLTN_TIME")
     c = crowd.clean
     crowd.reject(
         c["population_min"].notna() & c["population_max"].notna() & (c["population_min"] > c["population_max"]),
@@ -471,6 +478,7 @@ def transform(records: list[dict], ctx: RunContext) -> Transformed:
     )
     crowd.clean["congestion_rank"] = crowd.clean["congestion_level"].map(CONGESTION_RANK).astype("Int64")
     forecast = FORECAST.apply(blocks["forecast"])
+    reject_future(forecast, ctx, "measured_at", "PPLTN_TIME")
     forecast.clean["congestion_rank"] = forecast.clean["congestion_level"].map(CONGESTION_RANK).astype("Int64")
     forecast.clean = forecast.clean.drop_duplicates(["area_code", "forecast_at"], keep="first")
 
@@ -514,7 +522,9 @@ def transform(records: list[dict], ctx: RunContext) -> Transformed:
 
 def _road_tables(blocks: dict, previous_log: pd.DataFrame, ctx: RunContext):
     avg = AVG_ROAD.apply(blocks["avg_road"])
+    reject_future(avg, ctx, "measured_at", "ROAD_TRAFFIC_TIME")
     links = LINKS.apply(blocks["links"])
+    reject_future(links, ctx, "measured_at", "ROAD_TRAFFIC_TIME")
     links.reject(links.clean["xy_problem"].notna(), "XYLIST: " + links.clean["xy_problem"].fillna(""))
     lc = links.clean.drop_duplicates("link_id", keep="first").reset_index(drop=True)
     lc["level"] = lc["level"].fillna(roads.levels_for(lc["speed_kmh"], lc["road_name"]))
@@ -523,6 +533,7 @@ def _road_tables(blocks: dict, previous_log: pd.DataFrame, ctx: RunContext):
     ev["event_id"] = event_ids(ev)
     ev = ev.drop_duplicates("event_id", keep="first")
     weather = WEATHER.apply(blocks["weather"])
+    reject_future(weather, ctx, "measured_at", "WEATHER_TIME")
     traffic = avg.clean.sort_values("area_code", ignore_index=True)
     if ctx.is_sample and previous_log.empty:
         from loaders import city_sample  # the sample seeds the log with its recorded day so far

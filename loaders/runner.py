@@ -54,6 +54,21 @@ class RunContext:
     is_sample: bool
 
 
+# A measurement dated more than this after now is a slip at the source (a wrong year, a clock), not
+# data: published, it would become the feed's as-of time, and every real refresh after it would be
+# refused as older than the serving version.
+FUTURE_TOLERANCE = pd.Timedelta(hours=1)
+
+
+def in_future(times: pd.Series, ctx: RunContext) -> pd.Series:
+    """Rows whose measurement time (naive Seoul time) lies in the future. The sample is exempt: its
+    recorded day is fixed by MAYOR_SAMPLE_END_DATE, whatever the clock says."""
+    if ctx.is_sample or times.empty:
+        return pd.Series(False, index=times.index)
+    now = pd.Timestamp.now(tz=SEOUL).tz_localize(None)
+    return pd.to_datetime(times) > now + FUTURE_TOLERANCE
+
+
 class Rejected(Exception):
     """The data arrived but must not be published (too many invalid rows, a broken invariant)."""
 

@@ -92,7 +92,7 @@ def air_panel() -> None:
     if rows["measured_at"].isna().all():
         st.info(t("airbikes.no_air"), icon=":material/info:")
         return
-    frame.live_caption(frame.live_state("air"), "RealtimeCityAir")
+    frame.live_caption(frame.live_state("air"), "RealtimeCityAir", "air")
     c1, c2, c3 = st.columns(3)
     c1.metric(t("airbikes.pm25_avg"), ugm3(rows["pm25"].mean()))
     c2.metric(t("airbikes.pm10_avg"), ugm3(rows["pm10"].mean()))
@@ -159,7 +159,7 @@ def bike_panel() -> None:
     if s["stations"] == 0:
         st.info(t("airbikes.no_bikes"), icon=":material/info:")
         return
-    frame.live_caption(frame.live_state("bikes"), "bikeList")
+    frame.live_caption(frame.live_state("bikes"), "bikeList", "bikes")
     c1, c2, c3 = st.columns(3)
     c1.metric(t("airbikes.stations"), t("airbikes.n_stations", n=f"{int(s['stations']):,}"))
     c2.metric(t("airbikes.bikes_now"), t("airbikes.n_bikes", n=f"{int(s['bikes']):,}"))

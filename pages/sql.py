@@ -55,7 +55,10 @@ with main:
         kind, value = outcome
         if kind == "ok":
             st.caption(t("sql.rows", n=len(value.frame), seconds=f"{value.elapsed_s:.2f}"))
-            if value.truncated:
+            if value.cut_by_bytes:
+                mb = f"{value.max_bytes / 1_000_000:g}"
+                st.warning(t("sql.truncated_bytes", n=len(value.frame), mb=mb), icon=":material/content_cut:")
+            elif value.truncated:
                 st.warning(t("sql.truncated", n=len(value.frame)), icon=":material/content_cut:")
             st.dataframe(value.frame, hide_index=True, width="stretch")
             st.download_button(

@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 import settings
-from ui import alerts, city, city_maps, frame
+from ui import alerts, city, city_maps, data, frame
 from ui.i18n import current, t
 
 st.title(t("traffic.title"))
@@ -71,6 +71,19 @@ def kpis(s: pd.Series) -> None:
     )
 
 
+@st.cache_resource(max_entries=4, show_spinner=False)
+def road_map(lang: str, version: str, _links, _spots, _events, _boundaries, _districts) -> city_maps.RoadMap:
+    """The road map, built once per language and published version and shared by every session
+    (the frames come from cached queries of that version; the deck is never changed once built)."""
+    return city_maps.road_map(
+        _links,
+        link_tip,
+        hotspot_records(_spots) if _spots is not None else [],
+        event_records(_events) if _events is not None else [],
+        city_maps.base_layers(_boundaries, _districts, lang),
+    )
+
+
 def road_map_panel() -> None:
     st.subheader(t("traffic.map_title"))
     links = frame.query_or_warn(
@@ -85,13 +98,7 @@ def road_map_panel() -> None:
     if links.empty and (spots is None or spots.empty):
         st.info(t("traffic.no_links"))
         return
-    built = city_maps.road_map(
-        links,
-        link_tip,
-        hotspot_records(spots) if spots is not None else [],
-        event_records(events) if events is not None else [],
-        city_maps.base_layers(boundaries, districts, current()),
-    )
+    built = road_map(current(), data.version_key(), links, spots, events, boundaries, districts)
     st.pydeck_chart(built.deck, height=460, key="traffic_map")
     st.caption(t("traffic.map_legend"))
     if built.links_shown < built.links_drawable:

@@ -29,7 +29,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "sql":
             result = gate.run_user_sql(args.sql, max_rows=args.max_rows)
             result.frame.to_csv(sys.stdout, index=False)
-            if result.truncated:
+            if result.cut_by_bytes:
+                print(
+                    f"truncated: the answer passed {result.max_bytes:,} bytes (MAYOR_CONSOLE_MAX_BYTES); "
+                    f"showing the first {len(result.frame)} rows",
+                    file=sys.stderr,
+                )
+            elif result.truncated:
                 print(f"truncated: showing the first {len(result.frame)} rows", file=sys.stderr)
             return 0
         params = dict(p.split("=", 1) for p in args.params)

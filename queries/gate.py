@@ -39,8 +39,10 @@ class Stopped(QueryError):
 @dataclass
 class UserResult:
     frame: pd.DataFrame
-    truncated: bool
+    truncated: bool  # cut: more rows than MAYOR_CONSOLE_MAX_ROWS, or more bytes than MAYOR_CONSOLE_MAX_BYTES
     elapsed_s: float
+    cut_by_bytes: bool = False
+    max_bytes: int = 0
 
 
 def check(sql: str) -> None:
@@ -65,11 +67,13 @@ def run_user_sql(
     sql: str,
     max_rows: int | None = None,
     data_dir: Path | None = None,
+    max_bytes: int | None = None,
     timeout_s: float | None = None,
     memory_mb: int | None = None,
 ) -> UserResult:
     cfg = settings.get()
     max_rows = cfg.console_max_rows if max_rows is None else max_rows
+    max_bytes = cfg.console_max_bytes if max_bytes is None else max_bytes
     timeout_s = cfg.console_timeout_s if timeout_s is None else timeout_s
     memory_mb = cfg.console_memory_mb if memory_mb is None else memory_mb
     # Only cheap checks here, in the app process: parsing a huge statement costs memory and time,
@@ -81,6 +85,7 @@ def run_user_sql(
     request = {
         "sql": sql,
         "max_rows": max_rows,
+        "max_bytes": max_bytes,
         "memory_bytes": memory_mb * 1024 * 1024,
         "data_dir": str(data_dir or cfg.data_dir),
     }
@@ -106,6 +111,9 @@ def run_user_sql(
                 os.killpg(child.pid, signal.SIGKILL)
             child.wait(5)
     elapsed = time.perf_counter() - started
+    # The child keeps to the byte cap; this bounds what the app process unpickles should it not.
+    if len(out) > 2 * max_bytes + 1_000_000:
+        raise Stopped(f"the answer is larger than the console's {max_bytes:,} bytes") from None
     try:
         answer = pickle.loads(out)
     except Exception:
@@ -116,10 +124,10 @@ def run_user_sql(
         raise Stopped(answer[1])
     if answer[0] == "error":
         raise QueryError(answer[1])
-    _, columns, rows = answer
-    truncated = len(rows) > max_rows
+    _, columns, rows, cut_by_bytes = answer
+    truncated = len(rows) > max_rows or cut_by_bytes
     frame = _displayable(pd.DataFrame.from_records(rows[:max_rows], columns=_unique(columns)))
-    return UserResult(frame, truncated, elapsed)
+    return UserResult(frame, truncated, elapsed, cut_by_bytes, max_bytes)
 
 
 def _unique(columns: list[str]) -> list[str]:

@@ -5,6 +5,8 @@ It speaks at the socket level where the faults live (a reset, an answer that nev
 dripped a byte at a time), so it is a small threaded `http.server` rather than a WSGI app. Each
 request is answered by the first matching entry of the case's `serve` list:
 
+    service     only requests for this service (TrafficInfo or LinkInfo of the traffic feed)
+    item        only requests for this item (a hotspot's name, a road link's id: one call of a fan-out)
     status, headers, content_type   the status line and headers
     body        "good" (the baseline, windowed like the API), a file under tests/faults/, or "" (none)
     start       only requests for the window starting at this row (one page of a paged fetch)
@@ -37,25 +39,47 @@ MAX_WAIT_S = 15  # no answer ever waits longer than this, whatever the manifest 
 
 
 class Baseline:
-    """The good answer of a feed: rows windowed like the Seoul API, or a whole document."""
+    """The good answer of a feed: rows windowed like the Seoul API, or a whole document, or one
+    answer per item for feeds asked one item per call (`items[(service, item)]`, the body as it
+    arrives). `top_key` and `count_is_page` describe bikeList: its rows under `rentBikeStatus`, its
+    count that of the page alone."""
 
-    def __init__(self, service: str | None, rows: list[dict] | None = None, raw: bytes | None = None):
+    def __init__(
+        self,
+        service: str | None,
+        rows: list[dict] | None = None,
+        raw: bytes | None = None,
+        items: dict[tuple[str, str], bytes] | None = None,
+        top_key: str | None = None,
+        count_is_page: bool = False,
+    ):
         self.service = service
         self.rows = rows
         self.raw = raw
+        self.items = items
+        self.top_key = top_key or service
+        self.count_is_page = count_is_page
 
     def page(self, path: str, total_delta: int = 0, single_row_object: bool = False) -> bytes:
+        parts = [unquote(p) for p in path.strip("/").split("/")]
+        if self.items is not None:
+            answer = self.items.get((parts[2], parts[5] if len(parts) > 5 else ""))
+            if answer is not None:
+                return answer
+            if parts[1] == "xml":
+                return "<RESULT><CODE>INFO-200</CODE><MESSAGE>해당하는 데이터가 없습니다.</MESSAGE></RESULT>".encode()
+            return json.dumps({"RESULT": {"CODE": "INFO-200", "MESSAGE": "해당하는 데이터가 없습니다."}}).encode()
         if self.rows is None:
             return self.raw or b""
-        parts = [unquote(p) for p in path.strip("/").split("/")]
         start, end = int(parts[3]), int(parts[4])
         window = self.rows[start - 1 : end]
         if not window:
             doc = {"RESULT": {"CODE": "INFO-200", "MESSAGE": "해당하는 데이터가 없습니다."}}
         else:
+            count = len(window) if self.count_is_page else len(self.rows)
             doc = {
-                self.service: {
-                    "list_total_count": len(self.rows) + total_delta,
+                self.top_key: {
+                    "list_total_count": count + total_delta,
                     "RESULT": {"CODE": "INFO-000", "MESSAGE": "정상 처리되었습니다"},
                     "row": window[0] if single_row_object and len(window) == 1 else window,
                 }
@@ -66,6 +90,11 @@ class Baseline:
 def _window_start(path: str) -> int | None:
     parts = path.strip("/").split("/")
     return int(parts[3]) if len(parts) >= 5 and parts[3].isdigit() else None
+
+
+def _service_and_item(path: str) -> tuple[str, str]:
+    parts = [unquote(p) for p in path.strip("/").split("/")]
+    return (parts[2] if len(parts) > 2 else ""), (parts[5] if len(parts) > 5 else "")
 
 
 class FaultServer:
@@ -101,8 +130,13 @@ class FaultServer:
         with self._lock:
             self.requests.append(path)
             start = _window_start(path)
+            service, item = _service_and_item(path)
             for i, entry in enumerate(self.serve):
                 if "start" in entry and entry["start"] != start:
+                    continue
+                if "service" in entry and entry["service"] != service:
+                    continue
+                if "item" in entry and entry["item"] != item:
                     continue
                 if "times" in entry and self._used.get(i, 0) >= entry["times"]:
                     continue

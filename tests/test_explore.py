@@ -572,3 +572,12 @@ def test_sql_hugeint_result_does_not_crash_the_page(sample_data_dir):
     at.text_area(key="sql_text").input("SELECT 170141183460469231731687303715884105727::HUGEINT AS h")
     run_button(at).click().run()
     assert not at.exception, [e.value for e in at.exception]
+
+
+def test_sql_result_beyond_the_byte_limit_is_cut_with_its_reason(sample_data_dir, monkeypatch):
+    monkeypatch.setenv("MAYOR_CONSOLE_MAX_BYTES", "250000")
+    at = run(SQL)
+    run_sql(at, "SELECT i, repeat('x', 100000) AS s FROM range(20) t(i)")
+    assert [w.value for w in at.warning] == [KO["sql"]["truncated_bytes"].format(n=2, mb="0.25")]
+    assert result_frame(at)["i"].tolist() == [0, 1]
+    assert rows_caption(at)["n"] == "2"

@@ -20,7 +20,7 @@ import sys
 import time
 import tomllib
 from dataclasses import asdict, dataclass
-from datetime import date
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 
@@ -34,13 +34,14 @@ import datadir
 import docs_sync
 import queries
 import settings
-from loaders import feeds, runner, sample
+from loaders import bikes, feeds, hotspots, runner, sample, traffic
 from loaders.envelope import parse
 from loaders.runner import RunContext
 from loaders.seoul_api import FetchResult
 from queries import warehouse
 from tests.conftest import PROJECT, run_module
 from tests.fault_server import FAULTS, Baseline, FaultServer
+from tests.faults import derive
 
 KEY = "FAULTKEY7788"
 MANIFEST = tomllib.loads((FAULTS / "manifest.toml").read_text("utf-8"))
@@ -59,13 +60,31 @@ FAULT_ENV = {
 }
 
 
+# The paths a feed's requests may take (after /KEY/): its service, in the format it asks.
+SERVICE_PATHS = {"traffic": ("xml/TrafficInfo/", "xml/LinkInfo/")}
+# Feeds without a time field stamp their rows with the fetch's five-minute cycle: the clock is
+# frozen for them, so a refresh that brings identical rows is "unchanged" whenever it runs.
+FROZEN_NOW = datetime.fromisoformat("2026-11-19T18:02:00+09:00")
+
+
+class FrozenDatetime(datetime):
+    @classmethod
+    def now(cls, tz=None):
+        return FROZEN_NOW if tz is None else FROZEN_NOW.astimezone(tz)
+
+
 @cache
 def baseline(name: str) -> Baseline:
     spec = MANIFEST["baselines"][name]
     feed = feeds.FEEDS[spec["feed"]]
-    if "generate" in spec:  # only prices: more rows than a fixture file should hold
+    if spec.get("generate") == "bikes":  # more rows than a fixture file should hold: 2,100 stations
+        return Baseline(feed.service, rows=derive.good_bikes(), top_key=derive.BIKES_TOP, count_is_page=True)
+    if "generate" in spec:  # prices: more rows than a fixture file should hold
         rows = [r for r in sample.price_rows(date(2026, 11, 19), 2) if r["A_PRICE"] != "0"]
         return Baseline(feed.service, rows=rows[: spec["generate"]])
+    if "items" in spec:  # one answer per hotspot or road link
+        items = {(i["service"], i["item"]): (FAULTS / i["file"]).read_bytes() for i in spec["items"]}
+        return Baseline(feed.service, items=items)
     raw = (FAULTS / spec["file"]).read_bytes()
     if feed.kind == "seoul":
         return Baseline(feed.service, rows=parse(raw, feed.service).rows)
@@ -74,6 +93,12 @@ def baseline(name: str) -> Baseline:
 
 def baseline_name(case: dict) -> str:
     return case.get("baseline", case["feed"])
+
+
+def listed_hotspots(spec: dict) -> pd.DataFrame:
+    """The hotspots citydata asks for in a case: those the baseline answers for, in code order."""
+    spots = [(i["code"], i["item"]) for i in spec.get("items", []) if "code" in i]
+    return pd.DataFrame(sorted(spots), columns=["area_code", "area_name"])
 
 
 # --- what is serving, what was logged ----------------------------------------------------------
@@ -326,8 +351,13 @@ def test_fault(case, isolated_env, monkeypatch, httpserver, caplog, tmp_path):
     expect = case["expect"]
     base = baseline(baseline_name(case))
     caplog.set_level(logging.INFO)
+    spec = MANIFEST["baselines"][baseline_name(case)]
+    if feed.name == "citydata":
+        monkeypatch.setattr(hotspots, "listed", lambda: listed_hotspots(spec))
+    monkeypatch.setattr(bikes, "datetime", FrozenDatetime)
+    monkeypatch.setattr(traffic, "datetime", FrozenDatetime)
     with FaultServer(base, other_url=httpserver.url_for("/")) as srv:
-        env = {**FAULT_ENV, "SEOUL_API_KEY": KEY, "SEOUL_API_BASE_URL": srv.url}
+        env = {**FAULT_ENV, **spec.get("env", {}), "SEOUL_API_KEY": KEY, "SEOUL_API_BASE_URL": srv.url}
         env["MAYOR_BOUNDARIES_URL"] = f"{srv.url}/seoul.geojson"
         for name, value in env.items():
             monkeypatch.setenv(name, value)
@@ -353,6 +383,8 @@ def test_fault(case, isolated_env, monkeypatch, httpserver, caplog, tmp_path):
         assert record["rows_quarantined"] == expect["quarantined"]
     if "rows_loaded" in expect:
         assert record["rows_loaded"] == expect["rows_loaded"]
+    for key, value in expect.get("extra", {}).items():
+        assert record["extra"].get(key) == value, key
     logged = run_log(data_dir)
     assert record in logged[runs_before:]
     if case.get("run", "loader") in ("loader", "cli"):
@@ -361,8 +393,9 @@ def test_fault(case, isolated_env, monkeypatch, httpserver, caplog, tmp_path):
     # What the server saw: the expected number of requests, the key only on the configured host.
     if "requests" in expect:
         assert len(asked) == expect["requests"], asked
-    if feed.kind == "seoul":
-        assert all(p.startswith(f"/{KEY}/json/{feed.service}/") for p in asked), asked
+    if feed.kind in ("seoul", "realtime"):
+        allowed = tuple(f"/{KEY}/{p}" for p in SERVICE_PATHS.get(feed.name, (f"json/{feed.service}/",)))
+        assert all(p.startswith(allowed) for p in asked), asked
     assert httpserver.log == [], "a request reached the other host"
     if "elapsed_min_s" in expect:
         assert elapsed >= expect["elapsed_min_s"], f"{elapsed:.2f}s: Retry-After was not honoured"
@@ -411,6 +444,7 @@ def test_the_corpus_covers_forty_kinds_of_fault_with_unique_ids():
 
 def test_every_fixture_file_is_used_and_every_used_file_exists():
     used = {spec["file"] for spec in MANIFEST["baselines"].values() if "file" in spec}
+    used |= {i["file"] for spec in MANIFEST["baselines"].values() for i in spec.get("items", [])}
     for case in CASES:
         used |= {e["body"] for e in case.get("serve", []) if e.get("body") not in (None, "good")}
         used |= {case["file"]} if "file" in case else set()

@@ -68,6 +68,29 @@ def test_select_returns_rows_with_truncation_flag(sample_data_dir):
     assert small.frame["n"].tolist() == [25] and small.truncated is False
 
 
+def test_an_answer_is_capped_by_bytes_as_well_as_rows(sample_data_dir):
+    # 50 rows of 2 MB strings (100 MB) are within the row cap; the byte cap keeps all but two
+    # back, in the child, so they never reach the app process or the browser.
+    result = gate.run_user_sql("SELECT i, repeat('가', 700000) AS s FROM range(50) t(i)", max_bytes=5_000_000)
+    assert result.cut_by_bytes is True and result.truncated is True and result.max_bytes == 5_000_000
+    assert result.frame["i"].tolist() == [0, 1]  # 2.1 MB each in UTF-8: a third would pass 5 MB
+    assert sum(len(s.encode("utf-8")) for s in result.frame["s"]) <= 5_000_000
+    # 1,000 rows of 100 kB, the row cap's worth: cut by bytes at the same cap
+    wide = gate.run_user_sql("SELECT repeat('x', 100000) AS s FROM range(1000)", max_bytes=1_000_000)
+    assert len(wide.frame) == 10 and wide.cut_by_bytes is True
+    # under the cap, nothing is cut
+    small = gate.run_user_sql("SELECT repeat('x', 1000) AS s FROM range(50)", max_bytes=1_000_000)
+    assert len(small.frame) == 50 and small.cut_by_bytes is False and small.truncated is False
+
+
+def test_the_byte_cap_is_a_setting_and_the_cli_says_when_it_cut(sample_data_dir):
+    env = {"MAYOR_DATA_DIR": str(sample_data_dir), "PATH": "/usr/bin:/bin", "MAYOR_CONSOLE_MAX_BYTES": "300000"}
+    done = run_module("queries", "sql", "SELECT repeat('x', 100000) AS s FROM range(20)", env=env, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert len(done.stdout.splitlines()) == 1 + 3  # the header and three rows of 100 kB
+    assert "passed 300,000 bytes (MAYOR_CONSOLE_MAX_BYTES); showing the first 3 rows" in done.stderr
+
+
 def _serving_digest(data_dir: Path) -> str:
     h = hashlib.sha256()
     for path in sorted(datadir.snapshots_dir(data_dir).rglob("*.duckdb")):

@@ -33,7 +33,15 @@ class CompactDeck(pdk.Deck):
     of the same JSON written compact in UTF-8. Streamlit sends exactly what to_json() returns."""
 
     def to_json(self) -> str:
-        return json.dumps(self, sort_keys=True, default=default_serialize, separators=(",", ":"), ensure_ascii=False)
+        # Written once: a map shared by every session (a cached build) is not re-serialised on each
+        # run. The attribute is set after the JSON is made, so it never appears in it.
+        cached = self.__dict__.get("_json_once")
+        if cached is None:
+            cached = json.dumps(
+                self, sort_keys=True, default=default_serialize, separators=(",", ":"), ensure_ascii=False
+            )
+            self.__dict__["_json_once"] = cached
+        return cached
 
 
 def payload_bytes(deck: pdk.Deck) -> int:

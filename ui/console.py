@@ -42,4 +42,9 @@ def run(sql: str) -> gate.UserResult:
 
 def limits() -> dict:
     cfg = settings.get()
-    return {"rows": cfg.console_max_rows, "timeout": f"{cfg.console_timeout_s:g}", "memory": cfg.console_memory_mb}
+    return {
+        "rows": cfg.console_max_rows,
+        "mb": f"{cfg.console_max_bytes / 1_000_000:g}",
+        "timeout": f"{cfg.console_timeout_s:g}",
+        "memory": cfg.console_memory_mb,
+    }

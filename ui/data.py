@@ -23,6 +23,12 @@ def query(name: str, **params) -> pd.DataFrame:
 QueryError = queries.QueryError
 
 
+def version_key() -> str:
+    """Changes whenever anything published or logged changes: a key for caching what a page builds
+    from query results (a map shared by every session)."""
+    return repr((str(settings.get().data_dir), queries.signature()))
+
+
 # Explore: the same cache, keyed on the selection and the published versions.
 def _selection_key(sel) -> tuple:
     return (

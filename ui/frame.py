@@ -144,8 +144,29 @@ def freshness(feed: str, measured_at, now: pd.Timestamp | None = None) -> Freshn
     return Freshness(feed, "stale" if age > stale_after else "live", measured, age, stale_after)
 
 
+def refresh_failing(feed: str) -> None:
+    """A warning on a live panel whose feed's latest refresh failed: the panel is showing the last
+    good data, since the first failure after the last success."""
+    try:
+        status = data.query("feed_status")
+    except data.QueryError:
+        return  # the catalogue is unreadable: the panel's own rows say what they can
+    row = status[status["feed"] == feed]
+    if row.empty or row["state"].iloc[0] != "degraded":
+        return
+    since = row["degraded_since"].iloc[0]
+    if pd.isna(since):
+        since = row["last_run_at"].iloc[0]
+    since = pd.Timestamp(since)
+    if since.tzinfo is not None:
+        since = since.tz_convert(SEOUL_TZ).tz_localize(None)
+    st.warning(t("state.failing", since=when(since)), icon=":material/sync_problem:")
+
+
 def live_as_of(feed: str, measured_at, source: str) -> Freshness | None:
-    """The as-of line of a live panel (measurement time and source), and a warning once stale."""
+    """The as-of line of a live panel (measurement time and source), a warning once stale, and one
+    while its refresh is failing."""
+    refresh_failing(feed)
     try:
         fresh = freshness(feed, measured_at)
     except data.QueryError:
@@ -209,9 +230,10 @@ def poll_interval_s(cadence_s: float | None) -> float:
     return float(min(300.0, max(15.0, cadence_s / 10)))
 
 
-def live_caption(state: LiveState | None, source: str) -> None:
-    """The as-of time (measurement, not fetch) and source of a live panel, and a warning when the
-    feed is stale."""
+def live_caption(state: LiveState | None, source: str, feed: str) -> None:
+    """The as-of time (measurement, not fetch) and source of a live panel, a warning when the feed
+    is stale, and one while its refresh is failing."""
+    refresh_failing(feed)
     if state is None or state.as_of is None:
         st.caption(t("state.source", source=source))
         return

@@ -8,6 +8,7 @@ from functools import cache
 from pathlib import Path
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 LANGUAGES = {"ko": "한국어", "en": "English"}
 DEFAULT = "ko"
@@ -21,13 +22,23 @@ def strings(lang: str) -> dict:
 
 
 def current() -> str:
-    """The language of this session: the `lang` URL parameter, remembered across pages."""
-    remembered = st.session_state.get("lang")
-    lang = st.query_params.get("lang") or remembered or DEFAULT
+    """The language of this session: the `lang` URL parameter, remembered across pages.
+
+    Asked once per script run and remembered on the run's context: a page asks for it once per
+    string, a thousand times on a map's tooltips, and every query-parameter and session-state
+    access goes through Streamlit's proxies (a third of a traffic page run before). Changing the
+    language always reruns the script (frame.language_switch), which starts a new memo."""
+    ctx = get_script_run_ctx(suppress_warning=True)
+    run = id(ctx.cursors) if ctx is not None else None  # a new dict at the start of every run
+    memo = getattr(ctx, "_mayor_lang", None)
+    if memo is not None and memo[0] == run:
+        return memo[1]
+    lang = st.query_params.get("lang") or st.session_state.get("lang") or DEFAULT
     if lang not in LANGUAGES:
         lang = DEFAULT
-    if lang != remembered:  # a write to session state costs more than the reads (t() calls this often)
-        st.session_state["lang"] = lang
+    st.session_state["lang"] = lang
+    if ctx is not None:
+        ctx._mayor_lang = (run, lang)
     return lang
 
 

@@ -16,7 +16,8 @@ from datetime import date
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from loaders import participation_sample, reference, sample
+from loaders import airbike_sample, participation_sample, reference, sample
+from tests import city_wire
 
 HERE = Path(__file__).resolve().parent
 END = date(2026, 11, 19)
@@ -40,6 +41,18 @@ def write_csv(path: str, rows: list[dict], encoding: str = "utf-8", fields: list
     writer.writerow(fields)
     writer.writerows([list(r.values()) for r in rows])
     (HERE / path).write_bytes(buf.getvalue().encode(encoding))
+
+
+def variants_of(folder: str, service: str, good: list[dict]):
+    """`variant(name, change)`: the good rows with one change (in place, or returning new rows),
+    written as `folder/name.json` in the service's envelope (`total`: a list_total_count of its own)."""
+
+    def variant(name: str, change, total: int | None = None) -> None:
+        rows = copy.deepcopy(good)
+        rows = change(rows) or rows
+        write_json(f"{folder}/{name}.json", sample.envelope(service, rows, total=total))
+
+    return variant
 
 
 def good_prices() -> list[dict]:
@@ -67,10 +80,7 @@ def prices_variants(good: list[dict]) -> None:
         "utf-8",
     )
 
-    def variant(name: str, change, total: int | None = None) -> None:
-        rows = copy.deepcopy(good)
-        rows = change(rows) or rows
-        write_json(f"prices/{name}.json", env(PRICES, rows, total=total))
+    variant = variants_of("prices", PRICES, good)
 
     def numbers(rows):
         for r in rows:
@@ -163,10 +173,7 @@ def proposals_variants(good: list[dict]) -> None:
     env = sample.envelope
     write_json("proposals/good.json", env(PROPOSALS, good))
 
-    def variant(name: str, change) -> None:
-        rows = copy.deepcopy(good)
-        change(rows)
-        write_json(f"proposals/{name}.json", env(PROPOSALS, rows))
+    variant = variants_of("proposals", PROPOSALS, good)
 
     def markers(rows):
         rows[1]["VOTE_DIS_CNT"] = "-"
@@ -257,7 +264,211 @@ def panel() -> None:
     write_csv("panel/missing_counts.csv", missing)
 
 
+# --- real-time feeds -----------------------------------------------------------------------------
+
+AIR = "RealtimeCityAir"
+AIR_STEP = 12 * 12  # 12:00 of the recorded day: no station in maintenance
+BIKES_TOP = "rentBikeStatus"
+RESULT_OK = {"CODE": "INFO-000", "MESSAGE": "정상 처리되었습니다"}
+BIKES_COUNT = 2100  # three pages: 1,000 + 1,000 + 100
+SPOTS = [
+    ("POI001", "강남 MICE 관광특구"),
+    ("POI014", "강남역"),
+    ("POI006", "종로·청계 관광특구"),
+    ("POI009", "광화문·덕수궁"),
+]
+AT = "2026-11-19 18:00"
+LINKS = {
+    "1220003800": ("세종대로", "광화문", "시청앞", "420", "12.5", "96"),
+    "1220003900": ("세종대로", "시청앞", "광화문", "418", "22.0", "60"),
+    "1170001100": ("올림픽대로", "반포대교남단", "한남대교남단", "1650", "55.3", "107"),
+    "1210012300": ("테헤란로", "강남역", "역삼역", "760", "18.4", "149"),
+}
+
+
+def good_air() -> list[dict]:
+    return airbike_sample.air_rows(END, AIR_STEP)
+
+
+def air_variants(good: list[dict]) -> None:
+    env = sample.envelope
+    write_json("air/good.json", env(AIR, good))
+
+    variant = variants_of("air", AIR, good)
+
+    def old_schema(rows):
+        # The older wire schema of the same readings: MSRDT compact, numbers as numbers, grade names.
+        names = {"1": "좋음", "2": "보통", "3": "나쁨", "4": "매우나쁨"}
+        return [
+            {
+                "MSRDT": r["MSRMT_DT"].replace("-", "").replace(" ", "").replace(":", ""),
+                "MSRRGN_NM": r["SAREA_NM"],
+                "MSRSTE_NM": r["MSRSTN_NM"],
+                "PM10": float(r["PM"]),
+                "PM25": float(r["FPM"]),
+                "O3": float(r["OZON"]),
+                "NO2": float(r["NTDX"]),
+                "CO": float(r["CBMX"]),
+                "SO2": float(r["SPDX"]),
+                "IDEX_NM": names[r["CAI_GRD"]],
+                "IDEX_MVL": float(r["CAI_IDX"]),
+                "ARPLT_MAIN": "PM25",
+            }
+            for r in rows
+        ]
+
+    variant("old_schema", old_schema)
+
+    def markers(rows):
+        for i, v in zip((3, 11, 19), ("점검중", "-", ""), strict=True):
+            rows[i].update(PM=v, FPM=v, CAI_IDX=v, CAI_GRD="")
+
+    variant("maintenance_markers", markers)
+
+    def grade_names(rows):
+        names = {"1": "좋음", "2": "보통", "3": "나쁨", "4": "매우나쁨"}
+        for r in rows:
+            r["CAI_GRD"] = names[r["CAI_GRD"]]
+
+    variant("grade_names", grade_names)
+
+    def future(rows):
+        rows[5]["MSRMT_DT"] = "2099-01-01 12:00"
+
+    variant("future_time", future)
+
+    def stale(rows):
+        for r in rows:  # the hour before, served again by a cache
+            r["MSRMT_DT"] = r["MSRMT_DT"].replace(" 12:00", " 11:00")
+
+    variant("stale_hour", stale)
+
+    def out_of_range(rows):
+        rows[2]["PM"] = "-999"
+        rows[8]["FPM"] = "99999"
+
+    variant("out_of_range", out_of_range)
+
+    def unknown_station(rows):
+        rows[4]["MSRSTN_NM"] = "연산동"  # a station in Busan: no Seoul district
+
+    variant("unknown_station", unknown_station)
+
+
+def good_bikes() -> list[dict]:
+    rows = [r for r in airbike_sample.bike_rows(216) if not r["stationLatitude"].startswith("0")]
+    return rows[:BIKES_COUNT]
+
+
+def bikes_variants(good: list[dict]) -> None:
+    """Bodies of the last page (rows 2,001-2,100), as bikeList sends them: the count is the page's."""
+
+    def last_page(name: str, change) -> None:
+        rows = copy.deepcopy(good[2000:])
+        rows = change(rows) or rows
+        write_json(f"bikes/{name}.json", {BIKES_TOP: {"list_total_count": len(rows), "RESULT": RESULT_OK, "row": rows}})
+
+    def outside(rows):
+        rows[3]["stationLatitude"], rows[3]["stationLongitude"] = "0.00000000", "0.00000000"  # a test station
+        rows[40]["stationLatitude"], rows[40]["stationLongitude"] = "35.15794", "129.05924"  # Busan
+
+    last_page("outside_seoul", outside)
+
+    def counts(rows):
+        rows[7]["parkingBikeTotCnt"] = "9999"
+        rows[50]["rackTotCnt"] = "-3"
+
+    last_page("impossible_counts", counts)
+    first = copy.deepcopy(good[:40])
+    write_json("bikes/short_first_page.json", {BIKES_TOP: {"list_total_count": 40, "RESULT": RESULT_OK, "row": first}})
+
+
+def city_doc(code: str, name: str, at: str = AT, **kw) -> dict:
+    n = int(code[3:])
+    links = [
+        city_wire.link(
+            f"{code}-L{k}",
+            str(14 + 3 * k + n % 5),
+            ((127.0 + n / 1000, 37.5 + k / 1000), (127.001 + n / 1000, 37.501 + k / 1000)),
+        )
+        for k in range(3)
+    ]
+    events = kw.pop("events", None)
+    if events is None and code == "POI014":
+        events = [
+            {
+                "ACDNT_OCCR_DT": "2026-11-19 17:20",
+                "EXP_CLR_DT": "2026-11-19 19:00",
+                "ACDNT_TYPE": "공사",
+                "ACDNT_DTYPE": "차로 통제",
+                "ACDNT_INFO": "강남대로 하위 1개 차로 통제",
+                "ACDNT_X": "127.0276",
+                "ACDNT_Y": "37.4979",
+            }
+        ]
+    return city_wire.citydata(code, name, at, links=kw.pop("links", links), events=events or (), **kw)
+
+
+def citydata_variants() -> None:
+    for code, name in SPOTS:
+        write_json(f"citydata/good/{code}.json", city_doc(code, name))
+    write_json("citydata/POI014_road_trffic_time.json", city_doc("POI014", "강남역", time_key="ROAD_TRFFIC_TIME"))
+    write_json(
+        "citydata/POI014_blocks_as_list_and_dict.json",
+        city_doc("POI014", "강남역", road_as_list=True, population_as_dict=True),
+    )
+    write_json("citydata/POI014_empty_link_list.json", city_doc("POI014", "강남역", links=[]))
+    outside = city_doc("POI014", "강남역")
+    extra = dict(
+        outside["CITYDATA"]["ACDNT_CNTRL_STTS"][0],
+        ACDNT_X="129.0592",
+        ACDNT_Y="35.1579",
+        ACDNT_OCCR_DT="2026-11-19 17:40",
+    )
+    outside["CITYDATA"]["ACDNT_CNTRL_STTS"].append(extra)
+    write_json("citydata/POI014_accident_outside_seoul.json", outside)
+    markers = city_doc("POI014", "강남역")
+    people = markers["CITYDATA"]["LIVE_PPLTN_STTS"][0]
+    people["AREA_PPLTN_MIN"], people["AREA_PPLTN_MAX"] = "점검중", "-"
+    markers["CITYDATA"]["ROAD_TRAFFIC_STTS"]["AVG_ROAD_DATA"]["ROAD_TRAFFIC_SPD"] = ""
+    write_json("citydata/POI014_missing_markers.json", markers)
+    write_json("citydata/POI014_future_time.json", city_doc("POI014", "강남역", at="2099-01-01 18:00"))
+    for code, name in SPOTS:  # an hour behind the serving version: an old snapshot served again
+        write_json(f"citydata/stale/{code}.json", city_doc(code, name, at="2026-11-19 17:00"))
+
+
+def traffic_variants() -> None:
+    for link_id, (road, start, end, dist, speed, seconds) in LINKS.items():
+        speed_row = {"link_id": link_id, "prcs_spd": speed, "prcs_trv_time": seconds}
+        names = {"link_id": link_id, "road_name": road, "st_node_nm": start, "ed_node_nm": end, "map_dist": dist}
+        (HERE / f"traffic/good/TrafficInfo/{link_id}.xml").write_text(
+            city_wire.xml_row("TrafficInfo", speed_row), "utf-8"
+        )
+        (HERE / f"traffic/good/LinkInfo/{link_id}.xml").write_text(city_wire.xml_row("LinkInfo", names), "utf-8")
+    first = next(iter(LINKS))
+    for name, speed in (("speed_negative", "-1"), ("speed_999", "999")):
+        row = {"link_id": first, "prcs_spd": speed, "prcs_trv_time": "60"}
+        (HERE / f"traffic/{name}.xml").write_text(city_wire.xml_row("TrafficInfo", row), "utf-8")
+    (HERE / "traffic/error_310.xml").write_text(
+        "<RESULT><CODE>ERROR-310</CODE><MESSAGE>해당하는 서비스를 찾을 수 없습니다.</MESSAGE></RESULT>", "utf-8"
+    )
+    (HERE / "traffic/info_200.xml").write_text(city_wire.xml_row("TrafficInfo", None, "INFO-200"), "utf-8")
+
+
 if __name__ == "__main__":
+    for folder in (
+        "air",
+        "bikes",
+        "citydata/good",
+        "citydata/stale",
+        "traffic/good/TrafficInfo",
+        "traffic/good/LinkInfo",
+    ):
+        (HERE / folder).mkdir(parents=True, exist_ok=True)
+    air_variants(good_air())
+    bikes_variants(good_bikes())
+    citydata_variants()
+    traffic_variants()
     prices_variants(good_prices())
     proposals_variants(good_proposals())
     boundaries()
