@@ -19,8 +19,11 @@ else:
         st.caption(t("app.subtitle"))
     frame.language_switch()
 frame.provenance_banner()
+if wall:
+    screen.alert_banner(navigation.shown_url_path(nav))
 nav.run()
 if wall:
+    screen.offline_marker()
     screen.rotate(wall, navigation.shown_url_path(nav))
 else:
     frame.footer()

@@ -8,14 +8,19 @@ chart and table colours (hue kept), which reads from across a room.
 
 from __future__ import annotations
 
+import html
 import time
 from dataclasses import dataclass
 
 import streamlit as st
 
 import settings
-from ui import navigation
+from ui import alerts, navigation, status
+from ui.i18n import t
 
+# Pages that put the alert banner in their own live panel; the screen adds it to every other page.
+OWN_ALERT_BANNER = frozenset({"seoul-at-a-glance", "traffic-now"})
+OFFLINE_MARK_EVERY_S = 10
 MIN_EVERY_S = 5
 MAX_EVERY_S = 3600
 TRUE = {"1", "true", "on", "yes"}
@@ -25,6 +30,14 @@ CHROME_CSS = """
 [data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecoration"],
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stStatusWidget"],
 [data-testid="stMainMenu"], [data-testid="stPageLink"], footer { display: none !important; }
+/* Lost connection: no modal over the screen; the marker below says since when instead. */
+[data-testid="stDialog"], [role="dialog"] { display: none !important; }
+.screen-offline { display: none; }
+body:has([data-testid="stConnectionStatus"]) .screen-offline {
+  display: block; position: fixed; top: 0; left: 0; right: 0; z-index: 1000000; padding: 0.4rem 1rem;
+  background: #b45309; color: #fff; font-size: 1.3rem; font-weight: 600; text-align: center;
+}
+body:has([data-testid="stConnectionStatus"]) [data-testid="stMainBlockContainer"] { padding-top: 3.2rem; }
 html { font-size: 21px; }
 [data-testid="stMainBlockContainer"] { padding-top: 1.2rem; max-width: 100%; }
 [data-testid="stMetricValue"] { font-size: 2.6rem; }
@@ -79,6 +92,30 @@ def next_page(screen: Screen, current_url_path: str) -> str:
 def apply_style() -> None:
     st.html(CHROME_CSS)
     st.html(DARK_CSS)
+
+
+def alert_banner(shown_url_path: str) -> None:
+    """Whatever page the rotation shows, the alerts in force stay on the screen: a banner above the
+    page, rebuilt from the published data every MAYOR_LIVE_REFRESH_S, so it goes when the condition
+    clears."""
+    if shown_url_path in OWN_ALERT_BANNER:
+        return
+    st.fragment(run_every=settings.get().live_refresh_s)(alerts.render_alert_banner)()
+
+
+def offline_marker() -> None:
+    """'Degraded since HH:MM' for the moment the server stops answering (network or server down).
+
+    The browser keeps the last picture it was sent; Streamlit then shows its connection status,
+    which the style above turns into this marker (hidden while connected). A fragment rewrites the
+    marker's time every OFFLINE_MARK_EVERY_S, so it says when the screen last heard from the server."""
+
+    @st.fragment(run_every=OFFLINE_MARK_EVERY_S)
+    def mark() -> None:
+        since = status.now_kst().strftime("%H:%M")
+        st.html(f'<div class="screen-offline">{html.escape(t("screen.offline", since=since))}</div>')
+
+    mark()
 
 
 def rotate(screen: Screen, shown_url_path: str) -> None:
