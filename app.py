@@ -12,6 +12,7 @@ st.set_page_config(page_title=t("app.title"), page_icon="🏛️", layout="wide"
 wall = screen.current()
 nav = st.navigation(navigation.pages(), position="hidden" if wall else "sidebar")
 if wall:
+    screen.switch_if_due(wall, navigation.shown_url_path(nav))
     screen.apply_style()
 else:
     with st.sidebar:

@@ -152,6 +152,8 @@ def open_page(browser, server):
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(20_000)
+        page.errors = []
+        page.on("pageerror", lambda e: page.errors.append(str(e)))
         page.goto(server + path)
         return page
 
@@ -293,6 +295,10 @@ def test_a_screen_link_hides_the_chrome_and_rotates(open_page):
     assert not page.locator('[data-testid="stSidebar"]').is_visible()
     page.wait_for_timeout(1500)
     page.screenshot(path=str(ARTIFACTS / "screen-prices.png"))
+    # Only the screen's own parameters travel with it, not the last page's (prices' ?item=).
+    page.locator("h1", has_text=KO["overview"]["title"]).wait_for(timeout=30_000)
+    assert "item=" not in page.url, page.url
+    assert page.errors == [], page.errors  # e.g. "Bad delta path index": a blank screen
 
 
 def test_a_screen_that_loses_its_server_keeps_the_picture_and_says_since_when(browser, sample_source, tmp_path):

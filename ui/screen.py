@@ -118,22 +118,43 @@ def offline_marker() -> None:
     mark()
 
 
-def rotate(screen: Screen, shown_url_path: str) -> None:
-    """Switch to the next page once this one has been up for `every_s`. The check runs as a
-    fragment, so the page itself is not rerun until it is time to move on."""
-    if len(screen.pages) < 2 and shown_url_path in screen.pages:
-        return
+SCREEN_PARAMS = ("screen", "pages", "every", "lang")
+
+
+def due(screen: Screen, shown_url_path: str) -> str | None:
+    """The page to switch to now, or None while this one has time left."""
     if st.session_state.get("screen_page") != shown_url_path:
         st.session_state["screen_page"] = shown_url_path
         st.session_state["screen_since"] = time.monotonic()
+    if len(screen.pages) < 2 and shown_url_path in screen.pages:
+        return None
+    shown_for = time.monotonic() - st.session_state["screen_since"]
+    if shown_for >= screen.every_s or shown_url_path not in screen.pages:
+        return next_page(screen, shown_url_path)
+    return None
+
+
+def switch_if_due(screen: Screen, shown_url_path: str) -> None:
+    """At the start of a full run: go to the next page if this one's time is up. The switch is made
+    from a full run, never from a fragment: a page switch from a fragment raced the fragments'
+    timers in the browser, which then got parts of the old page and went blank (Streamlit 1.67:
+    "Bad delta path index")."""
+    target = due(screen, shown_url_path)
+    if target is None:
+        return
+    st.session_state["screen_page"] = target
+    st.session_state["screen_since"] = time.monotonic()
+    params = {k: v for k, v in st.query_params.to_dict().items() if k in SCREEN_PARAMS}
+    st.switch_page(navigation.path_for(target), query_params=params)
+
+
+def rotate(screen: Screen, shown_url_path: str) -> None:
+    """Ask for a full run once this page's time is up (switch_if_due then moves on). The check is a
+    fragment, so the page itself is not rerun until it is time to move on."""
 
     @st.fragment(run_every=max(1, screen.every_s // 5))
     def tick() -> None:
-        shown_for = time.monotonic() - st.session_state.get("screen_since", time.monotonic())
-        if shown_for >= screen.every_s or shown_url_path not in screen.pages:
-            target = next_page(screen, shown_url_path)
-            st.session_state["screen_page"] = target
-            st.session_state["screen_since"] = time.monotonic()
-            st.switch_page(navigation.path_for(target), query_params=st.query_params.to_dict())
+        if due(screen, shown_url_path) is not None:
+            st.rerun(scope="app")
 
     tick()
