@@ -12,6 +12,7 @@ st.set_page_config(page_title=t("app.title"), page_icon="🏛️", layout="wide"
 wall = screen.current()
 nav = st.navigation(navigation.pages(), position="hidden" if wall else "sidebar")
 if wall:
+    screen.switch_if_due(wall, navigation.shown_url_path(nav))
     screen.apply_style()
 else:
     with st.sidebar:
@@ -19,8 +20,11 @@ else:
         st.caption(t("app.subtitle"))
     frame.language_switch()
 frame.provenance_banner()
+if wall:
+    screen.alert_banner(navigation.shown_url_path(nav))
 nav.run()
 if wall:
+    screen.offline_marker()
     screen.rotate(wall, navigation.shown_url_path(nav))
 else:
     frame.footer()

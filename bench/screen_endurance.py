@@ -5,7 +5,8 @@ screen link with a fast rotation for a long time, and the server's memory sample
 
 Prints the server's resident memory (the whole process tree) over time, the growth from the
 first sample after warm-up to the mean of the last five minutes, the pages shown and the number
-of rotations seen in the browser, and any page error. Target: growth under 10%.
+of rotations seen in the browser, the longest stretch without a page heading (a page loading, or
+a blank screen), and any page error. Target: growth under 10%, no page error.
 """
 
 from __future__ import annotations
@@ -79,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     samples: list[tuple[float, float]] = []
     titles: list[str] = []
     errors: list[str] = []
+    longest_headless = 0.0
     watcher = None
     if args.replay_step > 0:
         import subprocess
@@ -103,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
             end = start + args.minutes * 60
             print(f"screen link {link} for {args.minutes:g} min; server pid {pid}")
             print(f"{'t (s)':>7} {'server MB':>10}  page")
+            headless_since = None
             while time.monotonic() < end:
                 now = time.monotonic()
                 try:
@@ -111,6 +114,11 @@ def main(argv: list[str] | None = None) -> int:
                     title = ""
                 if title and (not titles or titles[-1] != title):
                     titles.append(title)
+                if title:
+                    headless_since = None
+                else:
+                    headless_since = headless_since or now
+                    longest_headless = max(longest_headless, time.monotonic() - headless_since)
                 if now >= next_sample:
                     mb = tree_rss_mb(pid)
                     samples.append((now - start, mb))
@@ -137,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"memory after warm-up: {first:.1f} MB; mean of the last five minutes: {last:.1f} MB")
     print(f"growth: {growth:+.1%} (target under +10%); peak {max(mb for _t, mb in samples):.1f} MB")
+    print(f"longest stretch without a page heading: {longest_headless:.0f} s")
     print(f"browser page errors: {len(errors)}" + (f" (first: {errors[0][:200]})" if errors else ""))
     return 0 if growth < 0.10 and not errors else 1
 

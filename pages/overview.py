@@ -54,9 +54,10 @@ def tile_road_speed(state) -> None:
             st.metric(t("overview.road_speed"), f"{row['avg_speed_kmh']:.1f} km/h", delta)
             label, colour = speed_badge(row["avg_speed_kmh"])
             st.badge(label, color=colour)
-            st.caption(
-                t("overview.road_detail", jammed=int(row["jammed"]), slow=int(row["slow"]), n=int(row["hotspots"]))
-            )
+            detail = t("overview.road_detail", jammed=int(row["jammed"]), slow=int(row["slow"]), n=int(row["hotspots"]))
+            if pd.notna(row["speed_index"]):
+                detail = t("overview.road_index", index=int(row["speed_index"])) + " · " + detail
+            st.caption(detail)
         state_caption(state, failed, "citydata")
         link("traffic-now")
 

@@ -6,11 +6,14 @@ from __future__ import annotations
 import re
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import pandas as pd
 
 from queries import warehouse
+
+if TYPE_CHECKING:  # pandas loads with the first result (.df()), not with this module
+    import pandas as pd
 
 SQL_DIR = Path(__file__).resolve().parent
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")

@@ -20,12 +20,15 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import pandas as pd
 
 import settings
 from queries import QueryError
+
+if TYPE_CHECKING:  # only the app side builds a DataFrame; the sandbox child never imports pandas
+    import pandas as pd
 
 
 class Refused(QueryError):
@@ -124,6 +127,8 @@ def run_user_sql(
         raise Stopped(answer[1])
     if answer[0] == "error":
         raise QueryError(answer[1])
+    import pandas as pd
+
     _, columns, rows, cut_by_bytes = answer
     truncated = len(rows) > max_rows or cut_by_bytes
     frame = _displayable(pd.DataFrame.from_records(rows[:max_rows], columns=_unique(columns)))

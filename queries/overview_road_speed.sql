@@ -1,4 +1,4 @@
--- one row: the city's average road speed now (mean over hotspots), its spread of road indexes, and the usual speed for this weekday and hour
+-- one row: the city's average road speed now (mean over hotspots), its spread of road indexes, and the usual speed for this weekday and hour with the speed index (100 = usual)
 WITH now_ AS (
     SELECT
         avg(avg_speed_kmh) AS avg_speed_kmh,
@@ -14,7 +14,8 @@ SELECT
     n.jammed,
     n.slow,
     n.measured_at,
-    u.avg_speed_kmh AS usual_speed_kmh
+    u.avg_speed_kmh AS usual_speed_kmh,
+    round(100.0 * n.avg_speed_kmh / nullif(u.avg_speed_kmh, 0), 0) AS speed_index
 FROM now_ n
 LEFT JOIN traffic_weekday_curve u
     ON u.weekday = isodow(n.measured_at) AND u.hour = hour(n.measured_at)

@@ -17,7 +17,6 @@ from functools import cache
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 
 import datadir
 import settings
@@ -142,34 +141,58 @@ def _load_quarantine(con, data_dir: Path) -> None:
         )
 
 
+# Types of the catalogue tables; built from Python lists in SQL (no DataFrame), so the SQL console's
+# child process, which builds this instance too, starts without importing pandas.
+CATALOG_FEEDS = {
+    "feed": "VARCHAR",
+    "title_ko": "VARCHAR",
+    "title_en": "VARCHAR",
+    "service": "VARCHAR",
+    "source": "VARCHAR",
+    "licence": "VARCHAR",
+    "cadence_s": "DOUBLE",
+    "tables": "VARCHAR",
+}
+CATALOG_COLUMNS = {
+    "table_name": "VARCHAR",
+    "grain": "VARCHAR",
+    "column_name": "VARCHAR",
+    "column_type": "VARCHAR",
+    "meaning": "VARCHAR",
+}
+
+
+def _create_from_rows(con, name: str, types: dict[str, str], rows: list[dict]) -> None:
+    """CREATE TABLE name AS the rows, one list per column unnested side by side."""
+    columns = ", ".join(f"unnest(CAST(${c} AS {ty}[])) AS {_quote(c)}" for c, ty in types.items())
+    con.execute(
+        f"CREATE TABLE {_quote(name)} AS SELECT {columns}",
+        {c: [r[c] for r in rows] for c in types},
+    )
+
+
 def _load_catalog(con) -> None:
     d = dictionary()
-    feeds = pd.DataFrame(
-        [
-            {
-                "feed": name,
-                "title_ko": f["title_ko"],
-                "title_en": f["title_en"],
-                "service": f["service"],
-                "source": f["source"],
-                "licence": f["licence"],
-                "cadence_s": _cadence(f["cadence_setting"]),
-                "tables": ", ".join(f["tables"]),
-            }
-            for name, f in d["feeds"].items()
-        ]
-    )
-    columns = pd.DataFrame(
-        [
-            {"table_name": t, "grain": spec["grain"], "column_name": c, "column_type": ty, "meaning": m}
-            for t, spec in d["tables"].items()
-            for c, (ty, m) in spec["columns"].items()
-        ]
-    )
-    for name, frame in (("catalog_feeds", feeds), ("catalog_columns", columns)):
-        con.register("_frame", frame)
-        con.execute(f"CREATE TABLE {name} AS SELECT * FROM _frame")
-        con.unregister("_frame")
+    feeds = [
+        {
+            "feed": name,
+            "title_ko": f["title_ko"],
+            "title_en": f["title_en"],
+            "service": f["service"],
+            "source": f["source"],
+            "licence": f["licence"],
+            "cadence_s": _cadence(f["cadence_setting"]),
+            "tables": ", ".join(f["tables"]),
+        }
+        for name, f in d["feeds"].items()
+    ]
+    columns = [
+        {"table_name": t, "grain": spec["grain"], "column_name": c, "column_type": ty, "meaning": m}
+        for t, spec in d["tables"].items()
+        for c, (ty, m) in spec["columns"].items()
+    ]
+    _create_from_rows(con, "catalog_feeds", CATALOG_FEEDS, feeds)
+    _create_from_rows(con, "catalog_columns", CATALOG_COLUMNS, columns)
 
 
 def _load_threshold_rules(con) -> None:

@@ -14,8 +14,10 @@ import time
 import tomllib
 import urllib.error
 import urllib.request
+from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlparse
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -150,6 +152,8 @@ def open_page(browser, server):
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(20_000)
+        page.errors = []
+        page.on("pageerror", lambda e: page.errors.append(str(e)))
         page.goto(server + path)
         return page
 
@@ -291,3 +295,42 @@ def test_a_screen_link_hides_the_chrome_and_rotates(open_page):
     assert not page.locator('[data-testid="stSidebar"]').is_visible()
     page.wait_for_timeout(1500)
     page.screenshot(path=str(ARTIFACTS / "screen-prices.png"))
+    # Only the screen's own parameters travel with it, not the last page's (prices' ?item=).
+    page.locator("h1", has_text=KO["overview"]["title"]).wait_for(timeout=30_000)
+    assert "item=" not in page.url, page.url
+    assert page.errors == [], page.errors  # e.g. "Bad delta path index": a blank screen
+
+
+def test_a_screen_that_loses_its_server_keeps_the_picture_and_says_since_when(browser, sample_source, tmp_path):
+    # A server of its own: this test stops it.
+    shutil.copytree(sample_source, tmp_path / "data")
+    context = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="ko-KR")
+    try:
+        page = context.new_page()
+        with serve_app(tmp_path / "data", tmp_path / "streamlit.log") as base:
+            page.goto(base + "/?screen=1&pages=market-prices&every=60")
+            page.locator("h1", has_text=KO["prices"]["title"]).wait_for(timeout=30_000)
+            wait_until_idle(page)
+            marker = page.locator(".screen-offline")
+            assert marker.count() == 1 and not marker.is_visible()  # connected: no marker
+            connected_at = datetime.now(ZoneInfo("Asia/Seoul"))
+        marker.wait_for(state="visible", timeout=30_000)
+        lost_at = datetime.now(ZoneInfo("Asia/Seoul"))
+        minutes = {
+            (connected_at + timedelta(minutes=m)).strftime("%H:%M")
+            for m in range(-1, int((lost_at - connected_at).total_seconds() // 60) + 2)
+        }
+        text = marker.inner_text()
+        prefix, _, rest = KO["screen"]["offline"].partition("{since}")
+        assert text.startswith(prefix) and text.endswith(rest), text
+        assert text.removeprefix(prefix).removesuffix(rest) in minutes, (text, minutes)
+        # The last picture stays, with no dialog over it and no traceback.
+        page.wait_for_timeout(3000)
+        assert page.locator("h1", has_text=KO["prices"]["title"]).is_visible()
+        assert page.locator('[data-testid="stMetric"]').first.is_visible()
+        assert not page.get_by_text("Connection error").is_visible()
+        assert page.get_by_text("Traceback").count() == 0
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "screen-offline.png"))
+    finally:
+        context.close()

@@ -126,6 +126,10 @@ def test_overview_tiles_show_the_published_figures(sample_data_dir):
     assert shown["시민 제안"] == f"답변 대기 {int(summary['waiting'])}건"
     assert int(summary["waiting"]) > 0
     assert "기준: 2026-11-19" in captions(at)  # the prices tile's as-of (survey date)
+    road = queries.run("overview_road_speed").iloc[0]
+    assert shown["도심 도로 속도"] == f"{road['avg_speed_kmh']:.1f} km/h"
+    assert abs(road["speed_index"] - 100 * road["avg_speed_kmh"] / road["usual_speed_kmh"]) <= 0.5
+    assert f"평소 대비 지수 {int(road['speed_index'])} (평소 = 100)" in captions(at)
 
 
 def test_a_missing_feed_says_no_data_and_names_the_loader(sample_data_dir):
@@ -271,6 +275,38 @@ def test_screen_mode_hides_the_sidebar_and_rotates(sample_data_dir):
     assert not at.exception
     assert at.title[0].value == "생필품 가격"
     assert at.query_params["screen"] in ("1", ["1"])  # the screen's own link survives the switch
+
+
+def banners(at: AppTest) -> list[str]:
+    return [w.value for w in at.warning if w.value.startswith("알림 ")]
+
+
+def test_the_screen_keeps_the_alert_banner_on_every_page_it_rotates_to(sample_data_dir):
+    raised, _errors = alerts.active_alerts()
+    assert raised  # the sample: crowd forecasts, bad air, overdue proposals
+    expected = f"알림 {len(raised)}건: "
+    at = app(screen="1", pages="market-prices,datasets", every="60")
+    assert not at.exception
+    assert at.title[0].value == "생필품 가격"
+    assert len(banners(at)) == 1 and banners(at)[0].startswith(expected), banners(at)
+    # The overview has its own banner: the screen does not add a second one.
+    at = app(screen="1", pages="seoul-at-a-glance", every="60")
+    assert len(banners(at)) == 1 and banners(at)[0].startswith(expected), banners(at)
+    # Outside screen mode a page carries only what it shows itself.
+    at = app()
+    at.switch_page("pages/prices.py").run()
+    assert not at.exception and at.title[0].value == "생필품 가격"
+    assert banners(at) == []
+
+
+def test_the_screen_banner_goes_when_the_alerts_clear(sample_data_dir, monkeypatch):
+    at = app(screen="1", pages="market-prices", every="60")
+    assert len(banners(at)) == 1
+    monkeypatch.setattr(alerts, "SOURCES", ())
+    st.cache_data.clear()
+    at.run()
+    assert not at.exception
+    assert banners(at) == []
 
 
 def test_normal_mode_keeps_the_sidebar(sample_data_dir):
