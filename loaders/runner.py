@@ -7,6 +7,8 @@ arrived and passed validation, so the last good version keeps serving after any 
 from __future__ import annotations
 
 import logging
+import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,6 +103,38 @@ def run(
     record.finished_at = store.now_utc().isoformat(timespec="milliseconds")
     store.append_run(ctx.data_dir, record)
     return record
+
+
+def run_staged_import(
+    feed: str, cfg, path: Path, fetch: Callable, transform: Callable, *, source: str, is_sample: bool
+):
+    """One bulk file import (traffic history, complaints): `fetch(path, db)` stages the file in
+    DuckDB and returns a FetchResult whose rows hold the open staging connection (`.con`);
+    `transform` builds the tables to publish in the staging database `db`, in the feed's folder, so
+    publishing adopts it without a copy. Staging files of a killed import are swept first, and this
+    run's leftovers are removed whatever happens."""
+    feed_dir = datadir.feed_dir(cfg.data_dir, feed)
+    feed_dir.mkdir(parents=True, exist_ok=True)
+    cutoff = time.time() - store.GRACE_S
+    for stale in feed_dir.glob(".staging-*"):
+        if stale.stat().st_mtime < cutoff:
+            stale.unlink(missing_ok=True)
+    db = feed_dir / f".staging-{os.getpid()}-{time.monotonic_ns()}.duckdb"
+    ctx = RunContext(cfg, cfg.data_dir, source, is_sample=is_sample)
+    staged = []
+
+    def fetch_staged() -> FetchResult:
+        result = fetch(path, db)
+        staged.append(result.rows)
+        return result
+
+    try:
+        return run(feed, ctx, fetch_staged, transform)
+    finally:
+        for s in staged:  # a run that stopped before the transform leaves it open
+            s.con.close()
+        for leftover in (db, Path(f"{db}.wal"), db.with_suffix(".utf8.csv")):
+            leftover.unlink(missing_ok=True)
 
 
 def _most_common_reason(rejected: pd.DataFrame) -> str:

@@ -22,9 +22,7 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import re
-import time
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -405,34 +403,8 @@ def transform(staged: StagedFile, ctx: RunContext) -> Transformed:
     )
 
 
-def _sweep(feed_dir: Path) -> None:
-    """Staging files left by an import that was killed."""
-    cutoff = time.time() - store.GRACE_S
-    for stale in feed_dir.glob(".staging-*"):
-        if stale.stat().st_mtime < cutoff:
-            stale.unlink(missing_ok=True)
-
-
 def run_import(cfg, path: Path, *, source: str, is_sample: bool) -> store.RunRecord:
-    feed_dir = datadir.feed_dir(cfg.data_dir, FEED)
-    feed_dir.mkdir(parents=True, exist_ok=True)
-    _sweep(feed_dir)
-    db = feed_dir / f".staging-{os.getpid()}-{time.monotonic_ns()}.duckdb"
-    ctx = RunContext(cfg, cfg.data_dir, source, is_sample=is_sample)
-    staged: list[StagedFile] = []
-
-    def fetch_staged() -> FetchResult:
-        result = fetch(path, db)
-        staged.append(result.rows)
-        return result
-
-    try:
-        return runner.run(FEED, ctx, fetch_staged, transform)
-    finally:
-        for s in staged:  # a run that stopped before the transform leaves it open
-            s.con.close()
-        for leftover in (db, Path(f"{db}.wal"), db.with_suffix(".utf8.csv")):
-            leftover.unlink(missing_ok=True)
+    return runner.run_staged_import(FEED, cfg, path, fetch, transform, source=source, is_sample=is_sample)
 
 
 HOW_TO_LOAD = (
