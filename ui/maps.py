@@ -110,18 +110,21 @@ def district_tile_grid(values: pd.DataFrame, no_data_label: str) -> go.Figure:
     rows = int(values["tile_row"].max()) + 1
     cols = int(values["tile_col"].max()) + 1
     colours, missing = _fill(values)
-    z = np.full((rows, cols), np.nan)
-    text = np.full((rows, cols), "", dtype=object)
-    scale = []
+    rgb = colours.to_numpy(dtype=float, na_value=0).round().astype(int)
+    rgb[missing.to_numpy()] = NO_DATA_RGB
     n = len(values)
-    for k, (i, row) in enumerate(values.iterrows()):
-        r, c = int(row["tile_row"]), int(row["tile_col"])
-        rgb = NO_DATA_RGB if missing[i] else tuple(int(v) for v in colours.loc[i])
-        z[r, c] = k
-        label = row["value_label"] if isinstance(row["value_label"], str) and row["value_label"] else no_data_label
-        text[r, c] = f"{row['name']}<br>{label}"
-        lo, hi = k / n, (k + 1) / n
-        scale += [[lo, f"rgb{rgb}"], [hi, f"rgb{rgb}"]]
+    r, c = values["tile_row"].to_numpy(dtype=int), values["tile_col"].to_numpy(dtype=int)
+    z = np.full((rows, cols), np.nan)
+    z[r, c] = np.arange(n)
+    shown = values["value_label"].where(
+        values["value_label"].astype(bool) & values["value_label"].notna(), no_data_label
+    )
+    text = np.full((rows, cols), "", dtype=object)
+    text[r, c] = (values["name"].astype(str) + "<br>" + shown.astype(str)).to_numpy()
+    scale = []
+    for k, (red, green, blue) in enumerate(rgb):
+        colour = f"rgb({red}, {green}, {blue})"
+        scale += [[k / n, colour], [(k + 1) / n, colour]]
     scale[-1][0] = 1.0
     grid = {
         "type": "heatmap",
