@@ -275,3 +275,14 @@ def test_a_broken_freshness_query_leaves_the_panels(sample_data_dir, monkeypatch
     at = run()
     assert AB["pm25_avg"] in metrics(at) and AB["stations"] in metrics(at)
     assert "출처: RealtimeCityAir" in captions(at)
+
+
+def test_a_live_measurement_at_midnight_keeps_its_time():
+    # A survey day reads as a date; a measurement taken at 00:00 is a time (the stale test above
+    # failed between 03:00 and 04:00 KST, when "3 hours ago" was midnight).
+    from ui import frame
+
+    midnight = pd.Timestamp("2026-12-05 00:00")
+    assert frame.when(midnight) == "2026-12-05"
+    assert frame.when(midnight, with_time=True) == "2026-12-05 00:00"
+    assert frame.when(pd.Timestamp("2026-12-05 14:30"), with_time=False) == "2026-12-05"

@@ -63,14 +63,15 @@ def footer() -> None:
     st.caption(t("app.source_footer"))
 
 
-def when(value, with_time: bool = True) -> str:
-    """A timestamp in Seoul time, or 'never'."""
+def when(value, with_time: bool | None = None) -> str:
+    """A timestamp in Seoul time, or 'never'. with_time None: a naive midnight reads as a date (a
+    survey day); True: always the time (a live measurement at 00:00 is not a date); False: the date."""
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return t("state.never")
     ts = pd.Timestamp(value)
     if ts.tzinfo is not None:
         ts = ts.tz_convert(SEOUL_TZ)
-    if not with_time or (ts.hour == 0 and ts.minute == 0 and ts.tzinfo is None):
+    if with_time is False or (with_time is None and ts.hour == 0 and ts.minute == 0 and ts.tzinfo is None):
         return ts.strftime("%Y-%m-%d")
     return ts.strftime("%Y-%m-%d %H:%M")
 
@@ -174,13 +175,13 @@ def live_as_of(feed: str, measured_at, source: str) -> Freshness | None:
         return None
     if fresh.state == "no_data":
         return fresh
-    line = f"{t('live.measured', when=when(fresh.measured_at))} · {t('state.source', source=source)}"
+    line = f"{t('live.measured', when=when(fresh.measured_at, with_time=True))} · {t('state.source', source=source)}"
     if fresh.state == "sample":
         line += f" · {t('live.sample_clock')}"
     st.caption(line)
     if fresh.state == "stale":
         st.warning(
-            t("live.stale", when=when(fresh.measured_at), minutes=round(fresh.age_s / 60)),
+            t("live.stale", when=when(fresh.measured_at, with_time=True), minutes=round(fresh.age_s / 60)),
             icon=":material/schedule:",
         )
     return fresh
@@ -237,6 +238,6 @@ def live_caption(state: LiveState | None, source: str, feed: str) -> None:
     if state is None or state.as_of is None:
         st.caption(t("state.source", source=source))
         return
-    st.caption(f"{t('state.as_of', when=when(state.as_of))} · {t('state.source', source=source)}")
+    st.caption(f"{t('state.as_of', when=when(state.as_of, with_time=True))} · {t('state.source', source=source)}")
     if state.stale:
-        st.warning(t("state.stale", when=when(state.as_of)), icon=":material/schedule:")
+        st.warning(t("state.stale", when=when(state.as_of, with_time=True)), icon=":material/schedule:")
