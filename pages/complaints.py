@@ -81,60 +81,65 @@ if summary is not None:
         st.info(t("complaints.empty_selection"), icon=":material/filter_alt_off:")
 source_line = f"{t('state.as_of', when=frame.when(as_of))} · {t('state.source', source=cv.SOURCE)}"
 
-left, right = st.columns([3, 2])
-with left:
-    st.subheader(t("complaints.map_title"))
-    by_district = frame.query_or_warn("complaints_by_district", **params)
-    boundaries = frame.query_or_warn("district_boundaries")
-    if by_district is not None:
-        view = by_district.assign(
-            name=cv.district_name(by_district).str.removesuffix("-gu") if current() == "en" else by_district["name_ko"],
-            value_label=by_district["complaints"].map(lambda v: f"{int(v):,}"),
-        )
-        shaded = view["complaints"].where(view["selected"] & (view["complaints"] > 0))
-        view = view.join(cv.blues(shaded))
-        if boundaries is not None and len(boundaries) == len(view):
-            st.pydeck_chart(maps.district_choropleth(view, boundaries, "{name}\n{value_label}"), height=380)
-        else:
-            st.plotly_chart(
-                maps.district_tile_grid(view, t("state.no_data")), width="stretch", config={"displayModeBar": False}
+if not codes:  # the district reference is not loaded: the district views wait for it, the rest renders
+    st.info(t("complaints.no_districts"), icon=":material/info:")
+else:
+    left, right = st.columns([3, 2])
+    with left:
+        st.subheader(t("complaints.map_title"))
+        by_district = frame.query_or_warn("complaints_by_district", **params)
+        boundaries = frame.query_or_warn("district_boundaries")
+        if by_district is not None:
+            view = by_district.assign(
+                name=cv.district_name(by_district).str.removesuffix("-gu")
+                if current() == "en"
+                else by_district["name_ko"],
+                value_label=by_district["complaints"].map(lambda v: f"{int(v):,}"),
             )
-        st.caption(f"{t('complaints.map_caption')} {source_line}")
+            shaded = view["complaints"].where(view["selected"] & (view["complaints"] > 0))
+            view = view.join(cv.blues(shaded))
+            if boundaries is not None and len(boundaries) == len(view):
+                st.pydeck_chart(maps.district_choropleth(view, boundaries, "{name}\n{value_label}"), height=380)
+            else:
+                st.plotly_chart(
+                    maps.district_tile_grid(view, t("state.no_data")), width="stretch", config={"displayModeBar": False}
+                )
+            st.caption(f"{t('complaints.map_caption')} {source_line}")
 
-with right:
-    st.subheader(t("complaints.top_title"))
-    in_url = st.query_params.get("top")
-    # Without a choice in the link: the first chosen district, else the one with most complaints.
-    busiest = by_district["sig_cd"].iloc[0] if by_district is not None else codes[0]
-    default_top = in_url if in_url in codes else (filters.districts[0] if filters.districts else busiest)
-    top_district = st.selectbox(
-        t("complaints.top_district"), codes, index=codes.index(default_top), format_func=names.get, key="c_top"
-    )
-    if top_district != in_url:
-        st.query_params["top"] = top_district
-    top = frame.query_or_warn(
-        "complaints_top_categories", district=top_district, **{k: v for k, v in params.items() if k != "districts"}
-    )
-    if top is not None and top.empty:
-        st.info(t("complaints.empty_selection"))
-    elif top is not None:
-        st.dataframe(
-            pd.DataFrame(
-                {
-                    t("complaints.col_category"): cv.labelled(top["category"], cv.category_label),
-                    t("complaints.col_complaints"): top["complaints"],
-                    t("complaints.col_share"): top["share"] * 100,
-                    t("complaints.col_city_share"): top["city_share"] * 100,
-                }
-            ),
-            hide_index=True,
-            width="stretch",
-            column_config={
-                t("complaints.col_share"): st.column_config.NumberColumn(format="%.1f%%"),
-                t("complaints.col_city_share"): st.column_config.NumberColumn(format="%.1f%%"),
-            },
+    with right:
+        st.subheader(t("complaints.top_title"))
+        in_url = st.query_params.get("top")
+        # Without a choice in the link: the first chosen district, else the one with most complaints.
+        busiest = by_district["sig_cd"].iloc[0] if by_district is not None else codes[0]
+        default_top = in_url if in_url in codes else (filters.districts[0] if filters.districts else busiest)
+        top_district = st.selectbox(
+            t("complaints.top_district"), codes, index=codes.index(default_top), format_func=names.get, key="c_top"
         )
-        st.caption(f"{t('complaints.top_caption')} {source_line}")
+        if top_district != in_url:
+            st.query_params["top"] = top_district
+        top = frame.query_or_warn(
+            "complaints_top_categories", district=top_district, **{k: v for k, v in params.items() if k != "districts"}
+        )
+        if top is not None and top.empty:
+            st.info(t("complaints.empty_selection"))
+        elif top is not None:
+            st.dataframe(
+                pd.DataFrame(
+                    {
+                        t("complaints.col_category"): cv.labelled(top["category"], cv.category_label),
+                        t("complaints.col_complaints"): top["complaints"],
+                        t("complaints.col_share"): top["share"] * 100,
+                        t("complaints.col_city_share"): top["city_share"] * 100,
+                    }
+                ),
+                hide_index=True,
+                width="stretch",
+                column_config={
+                    t("complaints.col_share"): st.column_config.NumberColumn(format="%.1f%%"),
+                    t("complaints.col_city_share"): st.column_config.NumberColumn(format="%.1f%%"),
+                },
+            )
+            st.caption(f"{t('complaints.top_caption')} {source_line}")
 
 st.subheader(t("complaints.trend_title"))
 trend = frame.query_or_warn("complaints_category_trend", period=cv.period(filters), **params)
@@ -177,7 +182,7 @@ elif latest is not None:
             {
                 t("complaints.col_id"): latest["complaint_id"],
                 t("complaints.col_received"): latest["received_at"],
-                t("complaints.col_district"): latest["district_code"].map(names),
+                t("complaints.col_district"): latest["district_code"].map(names).fillna(latest["district_code"]),
                 t("complaints.col_category"): cv.labelled(latest["category"], cv.category_label),
                 t("complaints.col_subcategory"): latest["subcategory"],
                 t("complaints.col_channel"): cv.labelled(latest["channel"], cv.channel_label),
