@@ -1,5 +1,7 @@
 """Complaints (120 Dasan call centre, 응답소): where, what, when, how fast — under filters kept in the URL."""
 
+from datetime import timedelta
+
 import pandas as pd
 import streamlit as st
 
@@ -173,7 +175,12 @@ with right:
         st.caption(f"{t('complaints.resolution_caption')} {source_line}")
 
 st.subheader(t("complaints.latest_title"))
-latest = frame.query_or_warn("complaints_latest", limit=cv.LATEST_ROWS, **params)
+# The newest complaints are almost always in the range's last days: look there first (a scan of a
+# few days instead of the whole range), and over the whole range only when those days hold too few.
+recent_from = max(filters.date_from, filters.date_to - timedelta(days=cv.LATEST_LOOKBACK_DAYS - 1))
+latest = frame.query_or_warn("complaints_latest", limit=cv.LATEST_ROWS, **{**params, "date_from": recent_from})
+if latest is not None and len(latest) < cv.LATEST_ROWS and recent_from > filters.date_from:
+    latest = frame.query_or_warn("complaints_latest", limit=cv.LATEST_ROWS, **params)
 if latest is not None and latest.empty:
     st.info(t("complaints.empty_selection"))
 elif latest is not None:

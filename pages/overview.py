@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 import settings
-from ui import alerts, frame, maps, navigation, status
+from ui import alerts, data, frame, maps, navigation, status
 from ui.i18n import crowd_label, current, grade_label, t
 
 cfg = settings.get()
@@ -155,20 +155,28 @@ def tile_complaints(state) -> None:
         link("complaints-120")
 
 
+@st.cache_resource(max_entries=4, show_spinner=False)
+def crowd_map(lang: str, version: str, hours: int, _spots: pd.DataFrame, _boundaries: pd.DataFrame | None):
+    """The map, built once per language and published version and shared by every session and
+    every refresh (its JSON is made once too: maps.CompactDeck)."""
+    name = _spots["area_name_en"].fillna(_spots["area_name"]) if lang == "en" else _spots["area_name"]
+    shown = _spots.assign(
+        name=name,
+        level_label=_spots["congestion_level"].map(crowd_label),
+        alert_label=_spots["alert"].map(lambda a: t("overview.map_alert", hours=hours) if a else ""),
+    )
+    return maps.hotspot_map(shown, "{name}\n{level_label}\n{alert_label}", _boundaries)
+
+
 def city_map() -> None:
     """The layer that matters now: crowds, with the hotspots under a forecast alert ringed."""
     spots, _failed = status.rows_or_last_good("overview_hotspot_map", hours=cfg.crowd_alert_hours)
     if spots is None or spots.empty:
         st.info(t("overview.map_empty"))
         return
-    name = spots["area_name_en"].fillna(spots["area_name"]) if current() == "en" else spots["area_name"]
-    shown = spots.assign(
-        name=name,
-        level_label=spots["congestion_level"].map(crowd_label),
-        alert_label=spots["alert"].map(lambda a: t("overview.map_alert", hours=cfg.crowd_alert_hours) if a else ""),
-    )
     boundaries = frame.query_or_warn("district_boundaries")
-    st.pydeck_chart(maps.hotspot_map(shown, "{name}\n{level_label}\n{alert_label}", boundaries), height=440)
+    deck = crowd_map(current(), data.version_key(), cfg.crowd_alert_hours, spots, boundaries)
+    st.pydeck_chart(deck, height=440)
     st.caption(t("overview.map_caption", when=frame.when(spots["measured_at"].max())))
 
 

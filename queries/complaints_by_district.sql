@@ -4,8 +4,8 @@ WITH cells AS (
     FROM complaints_cube_daily
     WHERE level = (CASE WHEN len($categories) = 0 THEN 2 ELSE 0 END) + (CASE WHEN len($channels) = 0 THEN 1 ELSE 0 END)
         AND day BETWEEN $date_from AND $date_to
-        AND (len($categories) = 0 OR list_contains($categories, category::VARCHAR))
-        AND (len($channels) = 0 OR list_contains($channels, channel::VARCHAR))
+        AND (len($categories) = 0 OR list_contains($categories, category))
+        AND (len($channels) = 0 OR list_contains($channels, channel))
     GROUP BY ALL
 )
 SELECT d.sig_cd, d.name_ko, d.name_en, d.tile_row, d.tile_col, d.lat, d.lon,

@@ -3,8 +3,8 @@ SELECT date_trunc($period, day)::DATE AS period, category::VARCHAR AS category, 
 FROM complaints_cube_daily
 WHERE level = (CASE WHEN len($districts) = 0 THEN 4 ELSE 0 END) + (CASE WHEN len($channels) = 0 THEN 1 ELSE 0 END)
     AND day BETWEEN $date_from AND $date_to
-    AND (len($districts) = 0 OR list_contains($districts, district_code::VARCHAR))
-    AND (len($categories) = 0 OR list_contains($categories, category::VARCHAR))
-    AND (len($channels) = 0 OR list_contains($channels, channel::VARCHAR))
+    AND (len($districts) = 0 OR list_contains($districts, district_code))
+    AND (len($categories) = 0 OR list_contains($categories, category))
+    AND (len($channels) = 0 OR list_contains($channels, channel))
 GROUP BY ALL
 ORDER BY period, category

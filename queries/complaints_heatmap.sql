@@ -7,9 +7,9 @@ WITH months AS (
             + (CASE WHEN len($categories) = 0 THEN 2 ELSE 0 END)
             + (CASE WHEN len($channels) = 0 THEN 1 ELSE 0 END)
         AND month >= (CASE WHEN day($date_from::DATE) = 1 THEN $date_from::DATE ELSE (date_trunc('month', $date_from::DATE) + INTERVAL 1 MONTH)::DATE END) AND month < date_trunc('month', $date_to::DATE + INTERVAL 1 DAY)::DATE
-        AND (len($districts) = 0 OR list_contains($districts, district_code::VARCHAR))
-        AND (len($categories) = 0 OR list_contains($categories, category::VARCHAR))
-        AND (len($channels) = 0 OR list_contains($channels, channel::VARCHAR))
+        AND (len($districts) = 0 OR list_contains($districts, district_code))
+        AND (len($categories) = 0 OR list_contains($categories, category))
+        AND (len($channels) = 0 OR list_contains($channels, channel))
     GROUP BY ALL
 ),
 edge_rows AS (
@@ -23,9 +23,9 @@ edge_rows AS (
 edges AS (
     SELECT isodow(received_at)::TINYINT AS weekday, hour(received_at)::TINYINT AS hour, count(*) AS n
     FROM edge_rows
-    WHERE (len($districts) = 0 OR list_contains($districts, district_code::VARCHAR))
-        AND (len($categories) = 0 OR list_contains($categories, category::VARCHAR))
-        AND (len($channels) = 0 OR list_contains($channels, channel::VARCHAR))
+    WHERE (len($districts) = 0 OR list_contains($districts, district_code))
+        AND (len($categories) = 0 OR list_contains($categories, category))
+        AND (len($channels) = 0 OR list_contains($channels, channel))
     GROUP BY ALL
 )
 SELECT weekday, hour, sum(n)::BIGINT AS complaints

@@ -5,9 +5,9 @@ WITH months AS (
     FROM complaints_cube_resolution
     WHERE level = (CASE WHEN len($districts) = 0 THEN 4 ELSE 0 END) + (CASE WHEN len($channels) = 0 THEN 1 ELSE 0 END)
         AND month >= (CASE WHEN day($date_from::DATE) = 1 THEN $date_from::DATE ELSE (date_trunc('month', $date_from::DATE) + INTERVAL 1 MONTH)::DATE END) AND month < date_trunc('month', $date_to::DATE + INTERVAL 1 DAY)::DATE
-        AND (len($districts) = 0 OR list_contains($districts, district_code::VARCHAR))
-        AND (len($categories) = 0 OR list_contains($categories, category::VARCHAR))
-        AND (len($channels) = 0 OR list_contains($channels, channel::VARCHAR))
+        AND (len($districts) = 0 OR list_contains($districts, district_code))
+        AND (len($categories) = 0 OR list_contains($categories, category))
+        AND (len($channels) = 0 OR list_contains($channels, channel))
     GROUP BY ALL
 ),
 -- Edge days: [date_from, m_from) and [m_to, date_to], only the columns used (the ids would cost most of the query).
@@ -26,9 +26,9 @@ edges AS (
         count(*) AS n
     FROM (SELECT *, (epoch(resolved_at) - epoch(received_at)) / 3600.0 AS hours FROM edge_rows)
     WHERE status = 'resolved' AND resolved_at IS NOT NULL
-        AND (len($districts) = 0 OR list_contains($districts, district_code::VARCHAR))
-        AND (len($categories) = 0 OR list_contains($categories, category::VARCHAR))
-        AND (len($channels) = 0 OR list_contains($channels, channel::VARCHAR))
+        AND (len($districts) = 0 OR list_contains($districts, district_code))
+        AND (len($categories) = 0 OR list_contains($categories, category))
+        AND (len($channels) = 0 OR list_contains($channels, channel))
     GROUP BY ALL
 ),
 bins AS (

@@ -6,8 +6,8 @@ WITH cells AS (
         AND (district_code::VARCHAR = $district OR district_code::VARCHAR = '*')
         AND category::VARCHAR <> '*'
         AND day BETWEEN $date_from AND $date_to
-        AND (len($categories) = 0 OR list_contains($categories, category::VARCHAR))
-        AND (len($channels) = 0 OR list_contains($channels, channel::VARCHAR))
+        AND (len($categories) = 0 OR list_contains($categories, category))
+        AND (len($channels) = 0 OR list_contains($channels, channel))
     GROUP BY ALL
 ),
 here AS (SELECT category, complaints FROM cells WHERE district = $district),

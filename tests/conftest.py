@@ -3,6 +3,7 @@ through the real loaders, and a local HTTP server on 127.0.0.1 (pytest-httpserve
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import subprocess
@@ -10,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from streamlit.components.v2 import manifest_scanner
 
 PROJECT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT))
@@ -19,6 +21,10 @@ from queries import warehouse  # noqa: E402
 from tests.city_fixture import city_data_dir, city_source  # noqa: E402, F401  (the real-time city warehouse)
 
 SMALL_SAMPLE_WEEKS = 8
+
+# Every new AppTest scans the metadata of every installed package for Streamlit components
+# (0.7 s each, most of a small page's run); the installed packages do not change during a session.
+manifest_scanner.scan_component_manifests = functools.cache(manifest_scanner.scan_component_manifests)
 
 # Fast, bounded retries for every test; a test that wants others sets its own.
 TEST_ENV = {

@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 import queries
 import settings
 from loaders import complaints, complaints_sample
+from tests.charts_check import assert_spec_is_plotlys_own
 from tests.conftest import PROJECT
 
 END = date(2026, 11, 19)
@@ -280,3 +281,28 @@ def test_partial_periods_count_only_their_days_in_the_range():
     months = pd.Series(pd.to_datetime(["2025-01-01", "2025-02-01", "2026-11-01"]))
     assert (cv.period(f), cv.days_covered(months, f).tolist()) == ("month", [22, 28, 19])
     assert cv.period(cv.Filters(date(2026, 11, 1), END, (), (), ())) == "day"
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_every_figure_is_sent_as_plotly_itself_would_send_it(complaints_dir, lang, monkeypatch):
+    """The page's figures skip plotly's validation per rerun (ui/charts.py); here plotly validates
+    each of them, for a filter set of every period, with the labels of both languages."""
+    from ui import complaints as cv
+    from ui import maps
+
+    monkeypatch.setattr("ui.i18n.current", lambda: lang)
+    monkeypatch.setattr("ui.complaints.current", lambda: lang)
+    for p in FILTERS:
+        f = cv.Filters(
+            p["date_from"], p["date_to"], tuple(p["districts"]), tuple(p["categories"]), tuple(p["channels"])
+        )
+        params = f.params()
+        assert_spec_is_plotlys_own(
+            cv.trend_figure(queries.run("complaints_category_trend", period=cv.period(f), **params), f)
+        )
+        assert_spec_is_plotlys_own(cv.heat_figure(queries.run("complaints_heatmap", **params)))
+        assert_spec_is_plotlys_own(cv.resolution_figure(queries.run("complaints_resolution", **params)))
+        by_district = queries.run("complaints_by_district", **params)
+        view = by_district.assign(name=by_district["name_ko"], value_label=by_district["complaints"].astype(str))
+        view = view.join(cv.blues(view["complaints"].where(view["selected"])))
+        assert_spec_is_plotlys_own(maps.district_tile_grid(view, "no data"))

@@ -12,7 +12,7 @@ import pandas as pd
 import pydeck as pdk
 
 from ui.i18n import t
-from ui.maps import SEOUL_VIEW
+from ui.maps import SEOUL_VIEW, CompactDeck
 
 GRADES = ("좋음", "보통", "나쁨", "매우나쁨")
 # The colours Seoul's and AirKorea's dust maps use for the four grades.
@@ -80,7 +80,7 @@ def bike_deck(points: pd.DataFrame, per_station: bool) -> pdk.Deck:
         radius_max_pixels=12,
         pickable=True,
     )
-    return pdk.Deck(layers=[dots], initial_view_state=view, tooltip={"text": tooltip}, map_style=None)
+    return CompactDeck(layers=[dots], initial_view_state=view, tooltip={"text": tooltip}, map_style=None)
 
 
 def _view_of(points: pd.DataFrame, zoom: float) -> pdk.ViewState:

@@ -17,31 +17,14 @@ from dataclasses import dataclass
 
 import pandas as pd
 import pydeck as pdk
-from pydeck.bindings.json_tools import default_serialize
 
 from ui import city
-from ui.maps import SEOUL_VIEW, _outline_layer
+from ui.maps import SEOUL_VIEW, CompactDeck, _outline_layer
 
 MAP_MAX_BYTES = 1_500_000  # issue 3: the traffic map sends at most 1.5 MB to the browser
 MAP_MAX_LINKS = 6000  # TOPIS covers about 5,000 links; beyond that the byte budget decides anyway
 MAP_MAX_POINTS = 8  # points kept per link: enough for a bend at city zoom
 TOOLTIP = {"text": "{tip}"}
-
-
-class CompactDeck(pdk.Deck):
-    """pydeck writes its JSON with indent=2 and Hangul as \\u escapes, about three times the bytes
-    of the same JSON written compact in UTF-8. Streamlit sends exactly what to_json() returns."""
-
-    def to_json(self) -> str:
-        # Written once: a map shared by every session (a cached build) is not re-serialised on each
-        # run. The attribute is set after the JSON is made, so it never appears in it.
-        cached = self.__dict__.get("_json_once")
-        if cached is None:
-            cached = json.dumps(
-                self, sort_keys=True, default=default_serialize, separators=(",", ":"), ensure_ascii=False
-            )
-            self.__dict__["_json_once"] = cached
-        return cached
 
 
 def payload_bytes(deck: pdk.Deck) -> int:

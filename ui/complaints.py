@@ -8,18 +8,22 @@ from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
+from plotly.colors import get_colorscale
 
+from ui.charts import FigureSpec
 from ui.i18n import current, strings, t
 
 CHANNELS = ("call", "web", "app", "visit", "other")
 STATUSES = ("received", "in_progress", "resolved", "withdrawn")
 DEFAULT_DAYS = 91  # a quarter: enough to see weekly swings, short enough to read the latest weeks
 LATEST_ROWS = 50
+LATEST_LOOKBACK_DAYS = 3
 SOURCE = "120 다산콜재단 · 응답소"
 # Sequential blues for counts: pale for few, deep for many (the map and the heat grid).
 _BLUES = np.array([[239, 243, 255], [158, 202, 225], [66, 146, 198]], dtype=float)
+# plotly's "Blues" written out: plotly.js has its own scale under that name.
+BLUES_SCALE = get_colorscale("Blues")
 
 
 @dataclass(frozen=True)
@@ -135,9 +139,8 @@ def _layout(height: int, **more) -> dict:
     return {"height": height, "margin": {"l": 0, "r": 0, "t": 10, "b": 0}, **more}
 
 
-# Figures are built in one constructor call from plain dicts: plotly validates once, where
-# add_trace and update_* calls copy and validate again (several times the cost, stack-notes.md).
-def heat_figure(cells: pd.DataFrame) -> go.Figure:
+# Figures are plain specs (ui/charts.py): plotly's schema checks them in tests, not per rerun.
+def heat_figure(cells: pd.DataFrame) -> FigureSpec:
     """Weekday × hour grid of counts (every cell drawn; hours without complaints are 0)."""
     grid = np.zeros((7, 24), dtype=np.int64)
     grid[cells["weekday"].astype(int).to_numpy() - 1, cells["hour"].astype(int).to_numpy()] = cells["complaints"]
@@ -146,15 +149,15 @@ def heat_figure(cells: pd.DataFrame) -> go.Figure:
         "z": grid,
         "x": [f"{h:02d}" for h in range(24)],
         "y": strings(current())["complaints"]["weekdays"],
-        "colorscale": "Blues",
+        "colorscale": BLUES_SCALE,
         "hovertemplate": f"%{{y}} %{{x}}:00 · %{{z:,}} {t('complaints.unit')}<extra></extra>",
         "colorbar": {"thickness": 10},
     }
     axes = {
         "yaxis": {"autorange": "reversed", "fixedrange": True},
-        "xaxis": {"title": t("complaints.hour"), "fixedrange": True},
+        "xaxis": {"title": {"text": t("complaints.hour")}, "fixedrange": True},
     }
-    return go.Figure(data=[heat], layout=_layout(300, **axes))
+    return FigureSpec([heat], _layout(300, **axes))
 
 
 def days_covered(periods: pd.Series, f: Filters) -> pd.Series:
@@ -170,7 +173,7 @@ def days_covered(periods: pd.Series, f: Filters) -> pd.Series:
     return (hi - lo).dt.days.clip(lower=1)
 
 
-def trend_figure(trend: pd.DataFrame, f: Filters, top: int = 6) -> go.Figure:
+def trend_figure(trend: pd.DataFrame, f: Filters, top: int = 6) -> FigureSpec:
     """Complaints per day, one line per topic: the `top` largest in the selection, the rest summed
     as 'other topics'."""
     totals = trend.groupby("category")["complaints"].sum().sort_values(ascending=False)
@@ -185,27 +188,33 @@ def trend_figure(trend: pd.DataFrame, f: Filters, top: int = 6) -> go.Figure:
         if not rows.empty:
             label = other if name == "__other__" else category_label(name)
             lines.append(
-                {"type": "scatter", "mode": "lines", "x": rows["period"], "y": rows["complaints"], "name": label}
+                {
+                    "type": "scatter",
+                    "mode": "lines",
+                    "x": rows["period"].dt.strftime("%Y-%m-%d").to_numpy(),
+                    "y": rows["complaints"].to_numpy(),
+                    "name": label,
+                }
             )
     layout = _layout(
         340,
         xaxis={"tickformat": "%Y-%m-%d"},  # plotly month names are English in either UI language
-        yaxis={"title": t("complaints.per_day"), "rangemode": "tozero"},
+        yaxis={"title": {"text": t("complaints.per_day")}, "rangemode": "tozero"},
         legend={"orientation": "h", "y": -0.15},
         hovermode="x unified",
     )
-    return go.Figure(data=lines, layout=layout)
+    return FigureSpec(lines, layout)
 
 
-def resolution_figure(rows: pd.DataFrame) -> go.Figure:
+def resolution_figure(rows: pd.DataFrame) -> FigureSpec:
     """Median and 90th percentile per topic, in hours, on a log axis (minutes to weeks)."""
     rows = rows.dropna(subset=["median_hours"]).sort_values("median_hours", ascending=False)
-    labels = labelled(rows["category"], category_label)
+    labels = labelled(rows["category"], category_label).to_numpy()
     hover = "%{y}: %{x:,.1f} h<extra></extra>"
     bars = {
         "type": "bar",
         "orientation": "h",
-        "x": rows["median_hours"],
+        "x": rows["median_hours"].to_numpy(),
         "y": labels,
         "name": t("complaints.median"),
         "marker": {"color": "#4292c6"},
@@ -214,7 +223,7 @@ def resolution_figure(rows: pd.DataFrame) -> go.Figure:
     ticks = {
         "type": "scatter",
         "mode": "markers",
-        "x": rows["p90_hours"],
+        "x": rows["p90_hours"].to_numpy(),
         "y": labels,
         "name": t("complaints.p90"),
         "marker": {"symbol": "line-ns-open", "size": 16, "color": "#08306b", "line": {"width": 3}},
@@ -222,10 +231,10 @@ def resolution_figure(rows: pd.DataFrame) -> go.Figure:
     }
     layout = _layout(
         max(300, 26 * len(rows)),
-        xaxis={"type": "log", "title": t("complaints.hours")},
+        xaxis={"type": "log", "title": {"text": t("complaints.hours")}},
         legend={"orientation": "h", "y": 1.08},
     )
-    return go.Figure(data=[bars, ticks], layout=layout)
+    return FigureSpec([bars, ticks], layout)
 
 
 def hours_text(hours) -> str:

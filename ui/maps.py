@@ -9,11 +9,31 @@ import json
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 import pydeck as pdk
+from pydeck.bindings.json_tools import default_serialize
+
+from ui.charts import FigureSpec
 
 SEOUL_VIEW = pdk.ViewState(latitude=37.5585, longitude=126.9910, zoom=9.6, pitch=0)
 NO_DATA_RGB = (200, 200, 200)
+
+
+class CompactDeck(pdk.Deck):
+    """pydeck writes its JSON with indent=2 and Hangul as \\u escapes, about three times the bytes
+    of the same JSON written compact in UTF-8. Streamlit sends exactly what to_json() returns."""
+
+    def to_json(self) -> str:
+        # Written once: a map shared by every session (a cached build) is not re-serialised on each
+        # run. The attribute is set after the JSON is made, so it never appears in it.
+        cached = self.__dict__.get("_json_once")
+        if cached is None:
+            cached = json.dumps(
+                self, sort_keys=True, default=default_serialize, separators=(",", ":"), ensure_ascii=False
+            )
+            self.__dict__["_json_once"] = cached
+        return cached
+
+
 # Green (cheaper) → yellow → red (dearer), used both for dots and districts.
 _STOPS = np.array([[26, 152, 80], [254, 224, 139], [215, 48, 39]], dtype=float)
 
@@ -61,7 +81,7 @@ def market_map(markets: pd.DataFrame, tooltip_text: str, boundaries: pd.DataFram
         radius_max_pixels=14,
         pickable=True,
     )
-    return pdk.Deck(
+    return CompactDeck(
         layers=[*_outline_layer(boundaries), dots],
         initial_view_state=SEOUL_VIEW,
         tooltip={"text": tooltip_text},
@@ -98,10 +118,10 @@ def district_choropleth(values: pd.DataFrame, boundaries: pd.DataFrame, tooltip_
         line_width_min_pixels=1,
         pickable=True,
     )
-    return pdk.Deck(layers=[layer], initial_view_state=SEOUL_VIEW, tooltip={"text": tooltip_text}, map_style=None)
+    return CompactDeck(layers=[layer], initial_view_state=SEOUL_VIEW, tooltip={"text": tooltip_text}, map_style=None)
 
 
-def district_tile_grid(values: pd.DataFrame, no_data_label: str) -> go.Figure:
+def district_tile_grid(values: pd.DataFrame, no_data_label: str) -> FigureSpec:
     """Every district as one square in a geographic grid: never an empty map.
     `values` has tile_row, tile_col, name and value_label columns, and ratio or r, g, b colours.
 
@@ -149,7 +169,7 @@ def district_tile_grid(values: pd.DataFrame, no_data_label: str) -> go.Figure:
         "showlegend": False,
         "plot_bgcolor": "rgba(0,0,0,0)",
     }
-    return go.Figure(data=[grid], layout=layout)
+    return FigureSpec([grid], layout)
 
 
 # Congestion levels 1 (여유) .. 4 (붐빔): green, yellow, orange, red.
@@ -191,7 +211,7 @@ def hotspot_map(spots: pd.DataFrame, tooltip_text: str, boundaries: pd.DataFrame
         radius_min_pixels=12,
         radius_max_pixels=34,
     )
-    return pdk.Deck(
+    return CompactDeck(
         layers=[*_outline_layer(boundaries), dots, rings],
         initial_view_state=SEOUL_VIEW,
         tooltip={"text": tooltip_text},
