@@ -1,6 +1,15 @@
 """Wall-screen mode: one link configures a screen (`?screen=1&pages=a,b&every=30`), hides
 Streamlit's chrome, sets large type on a dark ground, and rotates through its pages.
 
+The rotation never changes Streamlit's page. A screen's navigation holds one runner page per url
+path; the runner runs the playlist's current page file inside itself, and moving on is a full
+rerun with the next file. Switching Streamlit pages (st.switch_page) every few seconds beside
+run_every fragments blanked the screen in Streamlit 1.67: the browser tidied the old page's
+elements after the new page's had arrived, the next fragment wrote past the end of the page
+("Bad delta path index") and the app stopped until reloaded (seen within 10-110 s with the
+browser's CPU throttled 8x; never in 13 minutes with the runner). For the same reason every
+fragment of the frame sits above the page, at the same place on every page.
+
 The app's theme is fixed light in .streamlit/config.toml (Streamlit's `embed_options=dark_theme`
 does not override it), so the dark ground is this module's style: it darkens the page and inverts
 chart and table colours (hue kept), which reads from across a room.
@@ -11,6 +20,8 @@ from __future__ import annotations
 import html
 import time
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
 import streamlit as st
 
@@ -18,6 +29,7 @@ import settings
 from ui import alerts, navigation, status
 from ui.i18n import t
 
+SCREEN_PARAMS = ("screen", "pages", "every", "lang")
 # Pages that put the alert banner in their own live panel; the screen adds it to every other page.
 OWN_ALERT_BANNER = frozenset({"seoul-at-a-glance", "traffic-now"})
 OFFLINE_MARK_EVERY_S = 10
@@ -94,13 +106,67 @@ def apply_style() -> None:
     st.html(DARK_CSS)
 
 
+@cache
+def _compiled(path: str):
+    source = settings.PROJECT_DIR / path
+    return compile(source.read_text("utf-8"), str(source), "exec")
+
+
+def run_page(url_path: str) -> None:
+    """Run one page file as the screen's page (each in a namespace of its own, so fragments of
+    different pages never share an id)."""
+    spec = navigation.spec_for(url_path)
+    exec(_compiled(spec.path), {"__name__": f"screen_{Path(spec.path).stem}", "__file__": spec.path})
+
+
+def runner_pages(screen: Screen) -> list:
+    """The screen's navigation: a runner under every url path (a screen link may name any), each
+    running whatever page the rotation has reached."""
+    return [
+        st.Page(
+            lambda: run_page(st.session_state["screen_page"]),
+            title=t(spec.title_key),
+            url_path=spec.url_path,
+            default=(i == 0),
+        )
+        for i, spec in enumerate(navigation.PAGES)
+    ]
+
+
+def is_due(screen: Screen) -> bool:
+    shown_for = time.monotonic() - st.session_state.get("screen_since", time.monotonic())
+    return len(screen.pages) > 1 and shown_for >= screen.every_s
+
+
+def current_page(screen: Screen, link_url_path: str) -> str:
+    """The page to show in this full run: the page the link names (or the playlist's first) at the
+    start, the next one once this one has been up for `every_s`. A new page starts with the
+    screen's own link parameters only (a page's own, such as ?item=, do not travel on)."""
+    shown = st.session_state.get("screen_page")
+    if shown not in screen.pages:
+        shown = link_url_path if link_url_path in screen.pages else screen.pages[0]
+    elif is_due(screen):
+        shown = next_page(screen, shown)
+    if shown != st.session_state.get("screen_page"):
+        st.session_state["screen_page"] = shown
+        st.session_state["screen_since"] = time.monotonic()
+        for key in [k for k in st.query_params if k not in SCREEN_PARAMS]:
+            del st.query_params[key]
+    return shown
+
+
 def alert_banner(shown_url_path: str) -> None:
     """Whatever page the rotation shows, the alerts in force stay on the screen: a banner above the
     page, rebuilt from the published data every MAYOR_LIVE_REFRESH_S, so it goes when the condition
-    clears."""
-    if shown_url_path in OWN_ALERT_BANNER:
-        return
-    st.fragment(run_every=settings.get().live_refresh_s)(alerts.render_alert_banner)()
+    clears. On the pages that show their own banner it stays empty (it keeps its place, so the
+    fragments below it keep theirs)."""
+
+    @st.fragment(run_every=settings.get().live_refresh_s)
+    def banner() -> None:
+        if shown_url_path not in OWN_ALERT_BANNER:
+            alerts.render_alert_banner()
+
+    banner()
 
 
 def offline_marker() -> None:
@@ -118,43 +184,13 @@ def offline_marker() -> None:
     mark()
 
 
-SCREEN_PARAMS = ("screen", "pages", "every", "lang")
-
-
-def due(screen: Screen, shown_url_path: str) -> str | None:
-    """The page to switch to now, or None while this one has time left."""
-    if st.session_state.get("screen_page") != shown_url_path:
-        st.session_state["screen_page"] = shown_url_path
-        st.session_state["screen_since"] = time.monotonic()
-    if len(screen.pages) < 2 and shown_url_path in screen.pages:
-        return None
-    shown_for = time.monotonic() - st.session_state["screen_since"]
-    if shown_for >= screen.every_s or shown_url_path not in screen.pages:
-        return next_page(screen, shown_url_path)
-    return None
-
-
-def switch_if_due(screen: Screen, shown_url_path: str) -> None:
-    """At the start of a full run: go to the next page if this one's time is up. The switch is made
-    from a full run, never from a fragment: a page switch from a fragment raced the fragments'
-    timers in the browser, which then got parts of the old page and went blank (Streamlit 1.67:
-    "Bad delta path index")."""
-    target = due(screen, shown_url_path)
-    if target is None:
-        return
-    st.session_state["screen_page"] = target
-    st.session_state["screen_since"] = time.monotonic()
-    params = {k: v for k, v in st.query_params.to_dict().items() if k in SCREEN_PARAMS}
-    st.switch_page(navigation.path_for(target), query_params=params)
-
-
-def rotate(screen: Screen, shown_url_path: str) -> None:
-    """Ask for a full run once this page's time is up (switch_if_due then moves on). The check is a
-    fragment, so the page itself is not rerun until it is time to move on."""
+def rotate(screen: Screen) -> None:
+    """Ask for a full rerun once this page's time is up (current_page then moves on). The check is
+    a fragment, so the page itself is not rerun until it is time to move on."""
 
     @st.fragment(run_every=max(1, screen.every_s // 5))
     def tick() -> None:
-        if due(screen, shown_url_path) is not None:
+        if is_due(screen):
             st.rerun(scope="app")
 
     tick()
