@@ -116,9 +116,11 @@ def category_label(name: str) -> str:
 
 
 def labelled(values: pd.Series, label) -> pd.Series:
-    """`label` applied once per distinct value (the language is looked up once, not per row)."""
-    names = {v: label(v) for v in values.dropna().unique()}
-    return values.map(names)
+    """`label` applied once per distinct value (the language is looked up once, not per row); in
+    plain Python, as these are tens of rows and pandas' own steps cost more than the work."""
+    raw = values.tolist()
+    names = {v: label(v) for v in set(raw) if isinstance(v, str)}
+    return pd.Series([names.get(v) for v in raw], index=values.index, dtype=object)
 
 
 def district_name(frame: pd.DataFrame) -> pd.Series:
@@ -163,39 +165,46 @@ def heat_figure(cells: pd.DataFrame) -> FigureSpec:
 def days_covered(periods: pd.Series, f: Filters) -> pd.Series:
     """Days of each period (day, week or month starting at `periods`) inside the date range: the
     first and last periods are usually partial, and plotted as totals they would look like drops."""
-    start = pd.to_datetime(periods)
+    return pd.Series(_days_covered(pd.to_datetime(periods).to_numpy(dtype="datetime64[D]"), f), index=periods.index)
+
+
+def _days_covered(start: np.ndarray, f: Filters) -> np.ndarray:
     step = period(f)
-    end = start + (
-        pd.Timedelta(days=1) if step == "day" else pd.Timedelta(days=7) if step == "week" else pd.offsets.MonthBegin(1)
-    )
-    lo = start.clip(lower=pd.Timestamp(f.date_from))
-    hi = end.clip(upper=pd.Timestamp(f.date_to) + pd.Timedelta(days=1))
-    return (hi - lo).dt.days.clip(lower=1)
+    if step == "month":
+        end = (start.astype("datetime64[M]") + 1).astype("datetime64[D]")
+    else:
+        end = start + (1 if step == "day" else 7)
+    lo = np.maximum(start, np.datetime64(f.date_from, "D"))
+    hi = np.minimum(end, np.datetime64(f.date_to, "D") + 1)
+    return np.maximum((hi - lo).astype(int), 1)
 
 
 def trend_figure(trend: pd.DataFrame, f: Filters, top: int = 6) -> FigureSpec:
     """Complaints per day, one line per topic: the `top` largest in the selection, the rest summed
-    as 'other topics'."""
-    totals = trend.groupby("category")["complaints"].sum().sort_values(ascending=False)
-    keep = list(totals.index[:top])
-    shown = trend.assign(category=trend["category"].where(trend["category"].isin(keep), "__other__"))
-    shown = shown.groupby(["period", "category"], as_index=False)["complaints"].sum()
-    shown["complaints"] = (shown["complaints"] / days_covered(shown["period"], f)).round(1)
-    other = t("complaints.other_topics")
+    as 'other topics'. In numpy: a few hundred rows, where each pandas step costs more than its work."""
+    periods = trend["period"].to_numpy(dtype="datetime64[D]")
+    counts = trend["complaints"].to_numpy(dtype=float)
+    names, topic = np.unique(trend["category"].to_numpy(dtype=object), return_inverse=True)
+    totals = np.bincount(topic, weights=counts, minlength=len(names))
+    kept = [int(i) for i in np.lexsort((names, -totals))[:top]]  # largest first, ties by name
+    days, step = np.unique(periods, return_inverse=True)
+    per_day = _days_covered(days, f)
+    x = np.datetime_as_string(days, unit="D")
     lines = []
-    for name in [*keep, "__other__"]:
-        rows = shown[shown["category"] == name]
-        if not rows.empty:
-            label = other if name == "__other__" else category_label(name)
-            lines.append(
-                {
-                    "type": "scatter",
-                    "mode": "lines",
-                    "x": rows["period"].dt.strftime("%Y-%m-%d").to_numpy(),
-                    "y": rows["complaints"].to_numpy(),
-                    "name": label,
-                }
-            )
+    rest = np.zeros(len(days))
+    rest_seen = np.zeros(len(days), dtype=bool)
+    other = ~np.isin(topic, kept)
+    np.add.at(rest, step[other], counts[other])
+    rest_seen[step[other]] = True
+    for i in kept:
+        rows = topic == i
+        y = np.round(counts[rows] / per_day[step[rows]], 1)
+        lines.append({"type": "scatter", "mode": "lines", "x": x[step[rows]], "y": y, "name": category_label(names[i])})
+    if rest_seen.any():
+        y = np.round(rest[rest_seen] / per_day[rest_seen], 1)
+        lines.append(
+            {"type": "scatter", "mode": "lines", "x": x[rest_seen], "y": y, "name": t("complaints.other_topics")}
+        )
     layout = _layout(
         340,
         xaxis={"tickformat": "%Y-%m-%d"},  # plotly month names are English in either UI language
