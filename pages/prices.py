@@ -1,11 +1,23 @@
 """Prices of daily necessities: by market, by district, over time, traditional vs large marts."""
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
-from ui import frame, maps
+from ui import data, frame, maps, prices
 from ui.i18n import current, item_label, market_type_label, t
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def market_map(lang: str, version: str, item: str, _markets: pd.DataFrame, _boundaries: pd.DataFrame | None):
+    """An item's market map, built once per language, published version and item and shared by
+    every session (its JSON is made once too: maps.CompactDeck)."""
+    shown = _markets.assign(
+        price_label=_markets["price_krw"].map(frame.krw),
+        type_label=_markets["market_type"].map(market_type_label),
+        district_label=_markets["district_name_en" if lang == "en" else "district_name"],
+    )
+    return maps.market_map(shown, "{market_name}\n{price_label}\n{type_label} · {district_label}", _boundaries)
+
 
 st.title(t("prices.title"))
 st.caption(t("prices.intro"))
@@ -49,12 +61,7 @@ with left:
     if markets is not None and markets.empty:
         st.info(t("state.empty_selection"))
     elif markets is not None:
-        shown = markets.assign(
-            price_label=markets["price_krw"].map(frame.krw),
-            type_label=markets["market_type"].map(market_type_label),
-            district_label=markets["district_name_en" if current() == "en" else "district_name"],
-        )
-        deck = maps.market_map(shown, "{market_name}\n{price_label}\n{type_label} · {district_label}", boundaries)
+        deck = market_map(current(), data.version_key(), item, markets, boundaries)
         st.pydeck_chart(deck, height=420)
         st.caption(t("prices.map_caption"))
 
@@ -83,19 +90,7 @@ trend = frame.query_or_warn("price_trend_weekly", item_name=item)
 if trend is not None and trend.empty:
     st.info(t("state.empty_selection"))
 elif trend is not None:
-    fig = go.Figure()
-    for market_type, rows in trend.groupby("market_type", sort=True):
-        fig.add_trace(
-            go.Scatter(x=rows["week"], y=rows["median_krw"], mode="lines", name=market_type_label(market_type))
-        )
-    fig.update_layout(
-        height=320,
-        margin={"l": 0, "r": 0, "t": 10, "b": 0},
-        yaxis_title=t("prices.col_price"),
-        xaxis_tickformat="%Y-%m",  # plotly month names are English in either UI language
-        legend={"orientation": "h", "y": 1.1},
-        hovermode="x unified",
-    )
+    fig = prices.trend_figure(trend)
     st.plotly_chart(fig, width="stretch")
     st.caption(t("prices.trend_caption"))
 
@@ -123,19 +118,7 @@ with right:
     gap = frame.query_or_warn("price_type_gap")
     if gap is not None and not gap.dropna(subset=["mart_premium_pct"]).empty:
         gap = gap.dropna(subset=["mart_premium_pct"]).sort_values("mart_premium_pct")
-        labels = gap["item_name"].map(item_label)
-        fig = go.Figure(
-            go.Bar(
-                x=gap["mart_premium_pct"],
-                y=labels,
-                orientation="h",
-                marker_color=["#d73027" if v > 0 else "#1a9850" for v in gap["mart_premium_pct"]],
-                hovertemplate="%{y}: %{x:+.1f}%<extra></extra>",
-            )
-        )
-        fig.update_layout(
-            height=max(320, 22 * len(gap)), margin={"l": 0, "r": 0, "t": 10, "b": 0}, xaxis_title=t("prices.col_gap")
-        )
+        fig = prices.gap_figure(gap)
         st.plotly_chart(fig, width="stretch")
         st.caption(t("prices.gap_caption"))
     elif gap is not None:

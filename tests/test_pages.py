@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 import queries
 from loaders import store
+from tests.charts_check import assert_spec_is_plotlys_own
 from ui import data as ui_data
 from ui import navigation
 
@@ -376,3 +377,22 @@ def test_cheapest_markets_table_shows_survey_dates_without_a_time(sample_data_di
     values = table.value[col]
     assert configured == "date" or not pd.api.types.is_datetime64_any_dtype(values), values.dtype
     assert not values.astype(str).str.contains("00:00").any()
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_the_prices_figures_are_sent_as_plotly_itself_would_send_them(sample_data_dir, lang, monkeypatch):
+    """Sent unvalidated per rerun (ui/charts.py): plotly validates them here, with their numbers."""
+    from ui import prices
+
+    monkeypatch.setattr("ui.i18n.current", lambda: lang)
+    item = item_names()[0]
+    trend = queries.run("price_trend_weekly", item_name=item)
+    fig = prices.trend_figure(trend)
+    assert_spec_is_plotlys_own(fig)
+    first = trend[trend["market_type"] == sorted(trend["market_type"].unique())[0]]
+    assert list(fig.spec["data"][0]["y"]) == first["median_krw"].tolist()
+    gap = queries.run("price_type_gap").dropna(subset=["mart_premium_pct"]).sort_values("mart_premium_pct")
+    fig = prices.gap_figure(gap)
+    assert_spec_is_plotlys_own(fig)
+    colours = fig.spec["data"][0]["marker"]["color"]
+    assert [c == "#d73027" for c in colours] == (gap["mart_premium_pct"] > 0).tolist()
