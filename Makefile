@@ -46,7 +46,7 @@ format: setup
 	$(BIN)/ruff check --fix .
 
 test: setup system-deps lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist worksteal  # both cores: the suite is mostly Python and waiting on subprocesses
 
 bench: setup
 	$(BIN)/python -m bench.prices

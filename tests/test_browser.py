@@ -287,6 +287,12 @@ def test_a_screen_link_hides_the_chrome_and_rotates(open_page):
     background = page.evaluate("() => getComputedStyle(document.querySelector('.stApp')).backgroundColor")
     r, g, b = (int(x) for x in background.removeprefix("rgb(").removesuffix(")").split(",")[:3])
     assert r + g + b < 150, f"the screen should be dark, not {background}"
+    # Large type, read from five metres: the root size every rem of the page scales with.
+    root_px = page.evaluate("() => parseFloat(getComputedStyle(document.documentElement).fontSize)")
+    metric_px = page.evaluate(
+        "() => parseFloat(getComputedStyle(document.querySelector('[data-testid=\"stMetricValue\"]')).fontSize)"
+    )
+    assert root_px >= 20 and metric_px >= 40, (root_px, metric_px)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "screen-overview.png"))
     # The next page of the playlist follows by itself, the screen's link kept.

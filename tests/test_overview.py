@@ -356,3 +356,67 @@ def test_without_complaints_the_tile_says_how_to_import_them(sample_data_dir):
     assert not at.exception
     assert metrics(at)["민원 (하루)"] == "—"
     assert "python -m loaders import complaints FILE" in captions(at)
+
+
+def badges(at: AppTest) -> list[tuple[str, str]]:
+    """(colour, text) of every st.badge, in page order."""
+    found = []
+    for m in at.markdown:
+        if m.value.startswith(":") and "-badge[" in m.value:
+            colour, text = m.value[1:].split("-badge[", 1)
+            found.append((colour, text.removesuffix("]")))
+    return found
+
+
+def test_every_tile_has_its_threshold_colour_and_a_link_to_its_page(sample_data_dir):
+    at = app()
+    assert not at.exception and at.title[0].value == "서울 한눈에"
+    colours = dict((text, colour) for colour, text in badges(at))
+    road = queries.run("overview_road_speed").iloc[0]
+    speed = road["avg_speed_kmh"]
+    assert colours["원활" if speed >= 25 else "서행" if speed >= 15 else "정체"] == (
+        "green" if speed >= 25 else "orange" if speed >= 15 else "red"
+    )
+    crowds = queries.run("overview_crowds", hours=3).iloc[0]
+    expected = (
+        "red" if crowds["forecast_busy"] or crowds["busy_now"] else "orange" if crowds["somewhat_busy_now"] else "green"
+    )
+    assert colours[f"3시간 안에 붐빔 예보 {int(crowds['forecast_busy'] or 0)}곳"] == expected
+    air = queries.run("overview_air").iloc[0]
+    assert colours[air["worst_districts"]] == {1: "blue", 2: "green", 3: "orange", 4: "red"}[int(air["worst_rank"])]
+    basket = queries.run("overview_price_basket").iloc[0]["basket_index"]
+    rule = "red" if basket >= 105 else "orange" if basket >= 102 else "blue" if basket <= 98 else "green"
+    assert [c for c, text in badges(at) if text.startswith("생필품")] == [rule]
+    summary = queries.run("proposals_summary", deadline_days=30).iloc[0]
+    overdue_colour = "red" if summary["overdue"] else "orange" if summary["waiting"] else "green"
+    assert colours[f"30일 넘게 대기 {int(summary['overdue'])}건"] == overdue_colour
+    links = [p.proto.page for p in at.get("page_link") if p.proto.label == "자세히 보기"]
+    assert links[-6:] == [
+        "traffic-now",
+        "crowds-now",
+        "air-and-bikes",
+        "market-prices",
+        "citizen-proposals",
+        "complaints-120",
+    ]
+
+
+def test_the_screen_shows_each_tile_state_a_feed_missing_or_failing(sample_data_dir):
+    import datadir
+
+    datadir.pointer_path(sample_data_dir, "prices").unlink()
+    record = store.RunRecord(feed="air", source="live", run_id=store.new_run_id("air"))
+    record.started_at = record.finished_at = store.now_utc().isoformat()
+    record.outcome, record.api_code, record.message = "failed", "ERROR-500", "ERROR-500 server error"
+    store.append_run(sample_data_dir, record)
+    warehouse._warehouses.clear()
+    at = app(screen="1", pages="seoul-at-a-glance", every="60")
+    assert not at.exception and len(at.sidebar) == 0
+    shown = metrics(at)
+    assert shown["생필품 물가 (한 달 전 = 100)"] == "—"
+    assert "python -m loaders refresh prices" in captions(at)
+    assert shown["대기질 (가장 나쁜 구)"] != "—"  # the failing feed's last good value stays, marked
+    assert "갱신 실패" in captions(at)
+    assert shown["시민 제안"].startswith("답변 대기")  # the others are untouched
+    warnings = "\n".join(w.value for w in at.warning)
+    assert "대기질" in warnings and "갱신 실패" in warnings
