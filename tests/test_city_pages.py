@@ -108,6 +108,12 @@ def test_traffic_tooltips_are_plain_text_from_the_data(city_data_dir):
     assert tip.endswith(f"정체 · {first['speed_kmh']:.1f} km/h")
     events = next(layer for layer in spec["layers"] if layer["id"] == "events")
     assert any("예상 해소" in e["tip"] and "<" not in e["tip"] for e in events["data"])
+    # The hotspots are on the road map too, each at its place, named in its tooltip.
+    spots = next(layer for layer in spec["layers"] if layer["id"] == "hotspots")
+    now = queries.run("hotspots_now", category="").dropna(subset=["lat", "lon"])
+    assert len(spots["data"]) == len(now) > 100
+    first = next(d for d in spots["data"] if now.iloc[0]["area_name"] in d["tip"])
+    assert first["position"] == pytest.approx([now.iloc[0]["lon"], now.iloc[0]["lat"]])
 
 
 def test_traffic_banner_counts_the_crowd_alerts(city_data_dir):
@@ -330,3 +336,18 @@ def test_freshness_states(isolated_env):
         assert frame.freshness("citydata", now - timedelta(seconds=cadence * 2 + 60), now=now).state == "live"
     finally:
         monkeypatch.undo()
+
+
+@pytest.mark.parametrize("hours", [1, 6])
+def test_the_alert_window_is_the_setting(city_data_dir, monkeypatch, hours):
+    """MAYOR_CROWD_ALERT_HOURS decides which forecasts raise an alert, on the page as in the query."""
+    monkeypatch.setenv("MAYOR_CROWD_ALERT_HOURS", str(hours))
+    at = run(CROWDS)
+    assert not at.exception
+    rows = queries.run("crowd_alerts", hours=hours, radius_km=2.0, suggestions=3)
+    boxes = [w for w in texts(at.warning) if w.startswith("**")]
+    assert len(boxes) == min(4, len(rows))
+    assert boxes[0].count(rows.iloc[0]["area_name"]) >= 1
+    assert len(queries.run("crowd_alerts", hours=1, radius_km=2.0, suggestions=3)) < len(
+        queries.run("crowd_alerts", hours=6, radius_km=2.0, suggestions=3)
+    )  # the two windows differ on this data, so the test can tell them apart

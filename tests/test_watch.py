@@ -107,11 +107,13 @@ def test_live_watches_feeds_with_a_cadence_and_a_fetch_replay_only_real_time_one
         "proposals": 3600,
         "air": 3600,
         "bikes": 300,
+        "citydata": 300,
+        "traffic": 300,
         "boundaries": 2592000,
     }.items() <= live.items()
     assert not {"reference", "census", "forums", "panel", "panel_draw"} & set(live)
     replayed = watch.cadences(cfg, "replay")
-    assert {"air": 3600, "bikes": 300}.items() <= replayed.items()
+    assert {"air": 3600, "bikes": 300, "citydata": 300, "traffic": 300}.items() <= replayed.items()
     assert all(feeds.replayable(feeds.FEEDS[f]) for f in replayed)
 
 
