@@ -4,6 +4,8 @@ every page while the watcher replays the sample; and the bytes the bike map send
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 import streamlit
@@ -71,6 +73,12 @@ def test_air_panel_shows_the_district_readings(sample_data_dir):
     ]
     assert AB["grid_caption"] in captions(at)
     assert not at.warning and not at.error
+    # The ranking: cleanest first, each bar in its grade's colour; the station under maintenance left out.
+    bars = next(json.loads(c.proto.spec)["data"][0] for c in at.get("plotly_chart") if '"type":"bar"' in c.proto.spec)
+    measured = rows.dropna(subset=["pm25"]).sort_values("pm25")
+    assert bars["y"] == measured["name_ko"].tolist()
+    assert bars["marker"]["color"] == [airbikes.grade_hex(g) for g in measured["grade"]]
+    assert "강북구" not in "".join(bars["y"]) and len(set(bars["marker"]["color"])) >= 2
 
 
 def test_bike_panel_shows_the_city_and_every_district(sample_data_dir):
