@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from ui import complaints as cv
-from ui import data, frame, maps
+from ui import frame, maps
 from ui.i18n import current, t
 
 st.title(t("complaints.title"))
@@ -67,19 +67,7 @@ cv.write_url(filters)
 params = filters.params()
 recent_from = max(filters.date_from, filters.date_to - timedelta(days=cv.LATEST_LOOKBACK_DAYS - 1))
 in_url = st.query_params.get("top")
-top_known = in_url if in_url in codes else (filters.districts[0] if filters.districts else None)
 without_districts = {k: v for k, v in params.items() if k != "districts"}
-data.prefetch(
-    [
-        ("complaints_summary", params),
-        ("complaints_by_district", params),
-        ("complaints_category_trend", {"period": cv.period(filters), **params}),
-        ("complaints_heatmap", params),
-        ("complaints_resolution", params),
-        ("complaints_latest", {"limit": cv.LATEST_ROWS, **params, "date_from": recent_from}),
-        *([("complaints_top_categories", {"district": top_known, **without_districts})] if top_known else []),
-    ]
-)
 
 summary = frame.query_or_warn("complaints_summary", **params)
 as_of = None

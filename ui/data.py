@@ -3,13 +3,8 @@ version or a new run record is seen at once, not after the TTL."""
 
 from __future__ import annotations
 
-import contextlib
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
 import pandas as pd
 import streamlit as st
-from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
 import queries
 import settings
@@ -26,25 +21,6 @@ def query(name: str, **params) -> pd.DataFrame:
 
 
 QueryError = queries.QueryError
-
-# DuckDB runs a query without holding the GIL, so a page's independent queries can run side by side.
-_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="prefetch")
-
-
-def prefetch(requests: list[tuple[str, dict]]) -> None:
-    """Run these named queries at once, into the same cache `query` reads: the panels that then ask
-    for them one by one get them without waiting for each in turn. A failure is left for the panel's
-    own call to meet and show."""
-    ctx = get_script_run_ctx()
-    signature_key = repr(queries.signature())
-
-    def one(name: str, params: dict) -> None:
-        add_script_run_ctx(threading.current_thread(), ctx)  # the cache belongs to this session's run
-        with contextlib.suppress(queries.QueryError):
-            _cached(name, tuple(sorted(params.items())), signature_key)
-
-    for future in [_pool.submit(one, name, params) for name, params in requests]:
-        future.result()
 
 
 def version_key() -> str:
