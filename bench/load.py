@@ -207,7 +207,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for processes in [int(x) for x in args.processes.split(",")]:
             with contextlib.ExitStack() as stack:
-                bases = [stack.enter_context(serve_app(data_dir, root / f"app{i}.log")) for i in range(processes)]
+                bases = [
+                    stack.enter_context(serve_app(data_dir, root / f"app{i}.log", production=True))
+                    for i in range(processes)
+                ]
                 pids = [listening_pid(int(b.rsplit(":", 1)[1])) for b in bases]
                 # Warm each process (imports, first page) before measuring.
                 asyncio.run(run_level(bases, pages, len(bases) * len(pages), 5, pids))

@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
             stderr=open(root / "watch.log", "wb"),  # noqa: SIM115 - closed with the process
         )
     try:
-        with serve_app(data_dir, root / "streamlit.log") as base, sync_playwright() as p:
+        with serve_app(data_dir, root / "streamlit.log", production=True) as base, sync_playwright() as p:
             port = int(base.rsplit(":", 1)[1])
             pid = server_pid(port)
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

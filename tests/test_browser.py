@@ -78,16 +78,18 @@ def stop(proc: subprocess.Popen) -> None:
         proc.wait(timeout=10)
 
 
-def app_env(data_dir: Path) -> dict:
-    """The test settings, no key, and this data directory: what a served app under test sees."""
+def app_env(data_dir: Path, production: bool = False) -> dict:
+    """The test settings, no key, and this data directory: what a served app under test sees.
+    `production`: the settings' own defaults instead (benchmarks measure what `make run` serves)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MAYOR_", "SEOUL_"))}
-    env.update(TEST_ENV)
+    if not production:
+        env.update(TEST_ENV)
     env["MAYOR_DATA_DIR"] = str(data_dir)
     return env
 
 
 @contextlib.contextmanager
-def serve_app(data_dir: Path, log: Path):
+def serve_app(data_dir: Path, log: Path, production: bool = False):
     """`python serve.py` (the launcher `make run` uses) on a free 127.0.0.1 port; yields its base
     URL and stops the whole process group afterwards."""
     port = free_port()
@@ -96,7 +98,12 @@ def serve_app(data_dir: Path, log: Path):
     cmd += ["--server.headless", "true", "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
     with open(log, "wb") as out:
         proc = subprocess.Popen(
-            cmd, cwd=PROJECT, env=app_env(data_dir), stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            cmd,
+            cwd=PROJECT,
+            env=app_env(data_dir, production),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     try:
         base = f"http://127.0.0.1:{port}"

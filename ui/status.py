@@ -72,7 +72,8 @@ def feed_states(now: pd.Timestamp | None = None) -> dict[str, FeedState]:
         return {}
     now = now_kst() if now is None else now
     factor = settings.get().stale_after_cadences
-    return {row["feed"]: feed_state(row, now, factor) for _, row in status.iterrows()}
+    # records, not iterrows: a Series per row of Arrow-backed text costs more than the rule itself
+    return {row["feed"]: feed_state(row, now, factor) for row in status.to_dict("records")}
 
 
 def rows_or_last_good(name: str, **params) -> tuple[pd.DataFrame | None, pd.Timestamp | None]:
