@@ -72,6 +72,9 @@ def selections(n: int) -> list[dict]:
 
 def child_page(reruns: int) -> dict:
     """Runs in its own process: query latencies, then page reruns under AppTest."""
+    import serve
+
+    serve.freeze_long_lived()  # as the served app does before it starts (serve.py)
     from streamlit.testing.v1 import AppTest
 
     import queries

@@ -9,7 +9,6 @@ import time
 
 import duckdb
 import pandas as pd
-import pytest
 
 import datadir
 import settings
@@ -202,7 +201,7 @@ def test_interrupted_leftovers_are_cleared_but_older_versions_kept(isolated_env)
     assert store.clear_interrupted(isolated_env, "things") == []
 
 
-def _reader(data_dir: str, stop_at: float, out) -> None:
+def _reader(data_dir: str, ready, stop, out) -> None:
     """Another process reading through the query layer while the loader publishes."""
     import os
 
@@ -212,7 +211,7 @@ def _reader(data_dir: str, stop_at: float, out) -> None:
 
     wh = warehouse.Warehouse(__import__("pathlib").Path(data_dir), check_every_s=0)
     seen, errors = set(), []
-    while time.time() < stop_at:
+    while not stop.is_set():
         try:
             cur = wh.cursor()
             n, distinct_tags = cur.execute("SELECT count(*), count(DISTINCT left(v, 1)) FROM things").fetchone()
@@ -223,26 +222,33 @@ def _reader(data_dir: str, stop_at: float, out) -> None:
                 errors.append(f"mixed versions in one read: {distinct_tags}")
         except Exception as e:  # any error at all fails the test
             errors.append(f"{type(e).__name__}: {e}")
+        if len(seen) == 1 and not errors:
+            ready.set()  # reading: the writer may start (a spawned process can take seconds to start)
     out.put((sorted(seen), errors))
 
 
-@pytest.mark.timeout(60)
 def test_readers_in_other_processes_never_see_half_loaded_data(isolated_env):
     publish(isolated_env, 1000, tag="a")
     ctx = mp.get_context("spawn")
     out = ctx.Queue()
-    stop_at = time.time() + 6
-    readers = [ctx.Process(target=_reader, args=(str(isolated_env), stop_at, out)) for _ in range(2)]
+    stop = ctx.Event()
+    ready = [ctx.Event() for _ in range(2)]
+    readers = [ctx.Process(target=_reader, args=(str(isolated_env), r, stop, out)) for r in ready]
     for p in readers:
         p.start()
+    # The window starts once both readers read, not at a fixed time: on a busy machine starting a
+    # process that imports DuckDB took longer than the old fixed window.
+    assert all(r.wait(timeout=60) for r in ready), "the readers should have started reading"
     sizes = {1000}
     tags = "bcdefghij"
     i = 0
-    while time.time() < stop_at - 1:
+    writing_until = time.time() + 4
+    while time.time() < writing_until:
         n = 1000 + 500 * (i % 4)
         publish(isolated_env, n, tag=tags[i % len(tags)])
         sizes.add(n)
         i += 1
+    stop.set()
     results = [out.get(timeout=30) for _ in readers]
     for p in readers:
         p.join(timeout=10)
