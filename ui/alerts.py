@@ -166,9 +166,17 @@ SOURCES = (crowd_alerts, air_alerts, feed_alerts, proposal_alerts)
 
 def active_alerts() -> tuple[list[Alert], list[str]]:
     """Every source's alerts, most severe first, and the errors of sources that failed (one broken
-    source never hides the others)."""
+    source never hides the others). Worked out once per status.SHARED_FOR_S for every session."""
+    alerts, errors = _shared_alerts(
+        data.version_key(), current(), status.shared_moment(), tuple(id(s) for s in SOURCES), SOURCES
+    )
+    return list(alerts), list(errors)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _shared_alerts(version: str, lang: str, moment: int, sources_key: tuple, _sources) -> tuple[tuple, tuple]:
     alerts, errors = [], []
-    for source in SOURCES:
+    for source in _sources:
         try:
             alerts += source()
         except data.QueryError as e:
@@ -176,7 +184,7 @@ def active_alerts() -> tuple[list[Alert], list[str]]:
         except (KeyError, IndexError, TypeError, ValueError) as e:  # odd rows: the other sources still speak
             errors.append(f"{source.__name__}: {type(e).__name__}")
     alerts.sort(key=lambda a: (SEVERITY_ORDER.get(a.severity, 9), a.since or pd.Timestamp.min))
-    return alerts, errors
+    return tuple(alerts), tuple(errors)
 
 
 def icon(alert: Alert) -> str:

@@ -8,6 +8,7 @@ banner already says what it is, and the sample's moment is fixed (or replayed).
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import pandas as pd
@@ -65,12 +66,33 @@ def feed_state(row: pd.Series | dict, now: pd.Timestamp, stale_after: float) -> 
 
 
 def feed_states(now: pd.Timestamp | None = None) -> dict[str, FeedState]:
-    """Every catalogued feed's state; empty when the catalogue itself cannot be read."""
+    """Every catalogued feed's state; empty when the catalogue itself cannot be read. Without `now`,
+    worked out once per SHARED_FOR_S for every session (and every tile and alert asking)."""
+    if now is not None:
+        return _feed_states(now)
+    return dict(_shared_feed_states(data.version_key(), i18n.current(), shared_moment()))
+
+
+# States and alerts change with the published data and the clock, not with the session: a wall of
+# screens and the overview's live panels asked for them on every run (a quarter of a run's CPU under
+# the load test). A state may be this many seconds late to turn stale.
+SHARED_FOR_S = 10
+
+
+def shared_moment() -> int:
+    return int(time.time() // SHARED_FOR_S)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _shared_feed_states(version: str, lang: str, moment: int) -> dict[str, FeedState]:
+    return _feed_states(now_kst())
+
+
+def _feed_states(now: pd.Timestamp) -> dict[str, FeedState]:
     try:
         status = data.query("feed_status")
     except data.QueryError:
         return {}
-    now = now_kst() if now is None else now
     factor = settings.get().stale_after_cadences
     # records, not iterrows: a Series per row of Arrow-backed text costs more than the rule itself
     return {row["feed"]: feed_state(row, now, factor) for row in status.to_dict("records")}
