@@ -33,7 +33,6 @@ LONG_LIVED = (
     "plotly.colors",
     "pydeck",
     "streamlit",
-    "streamlit.testing.v1",
 )
 
 

@@ -72,12 +72,14 @@ def selections(n: int) -> list[dict]:
 
 def child_page(reruns: int) -> dict:
     """Runs in its own process: query latencies, then page reruns under AppTest."""
-    import serve
-
-    serve.freeze_long_lived()  # as the served app does before it starts (serve.py)
     from streamlit.testing.v1 import AppTest
 
     import queries
+    import serve
+
+    # As the served app does before it starts (serve.py); AppTest's own objects are frozen with the
+    # libraries, since the served app has none of them to collect either.
+    serve.freeze_long_lived()
 
     latencies = {}
     sels = selections(reruns + 8)

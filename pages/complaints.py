@@ -65,9 +65,6 @@ date_from, date_to = picked if isinstance(picked, tuple) and len(picked) == 2 el
 filters = cv.Filters(date_from, date_to, tuple(chosen_districts), tuple(chosen_categories), tuple(chosen_channels))
 cv.write_url(filters)
 params = filters.params()
-recent_from = max(filters.date_from, filters.date_to - timedelta(days=cv.LATEST_LOOKBACK_DAYS - 1))
-in_url = st.query_params.get("top")
-without_districts = {k: v for k, v in params.items() if k != "districts"}
 
 summary = frame.query_or_warn("complaints_summary", **params)
 as_of = None
@@ -113,6 +110,7 @@ else:
 
     with right:
         st.subheader(t("complaints.top_title"))
+        in_url = st.query_params.get("top")
         # Without a choice in the link: the first chosen district, else the one with most complaints.
         busiest = by_district["sig_cd"].iloc[0] if by_district is not None else codes[0]
         default_top = in_url if in_url in codes else (filters.districts[0] if filters.districts else busiest)
@@ -121,6 +119,7 @@ else:
         )
         if top_district != in_url:
             st.query_params["top"] = top_district
+        without_districts = {k: v for k, v in params.items() if k != "districts"}
         top = frame.query_or_warn("complaints_top_categories", district=top_district, **without_districts)
         if top is not None and top.empty:
             st.info(t("complaints.empty_selection"))
@@ -177,6 +176,7 @@ with right:
 st.subheader(t("complaints.latest_title"))
 # The newest complaints are almost always in the range's last days: look there first (a scan of a
 # few days instead of the whole range), and over the whole range only when those days hold too few.
+recent_from = max(filters.date_from, filters.date_to - timedelta(days=cv.LATEST_LOOKBACK_DAYS - 1))
 latest = frame.query_or_warn("complaints_latest", limit=cv.LATEST_ROWS, **{**params, "date_from": recent_from})
 if latest is not None and len(latest) < cv.LATEST_ROWS and recent_from > filters.date_from:
     latest = frame.query_or_warn("complaints_latest", limit=cv.LATEST_ROWS, **params)
