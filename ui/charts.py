@@ -4,8 +4,8 @@ st.plotly_chart turns a dict into a validated go.Figure and a go.Figure back int
 copy), and building the go.Figure in the first place validates every property once more. For this
 app's figures that was about half of a page's Python time per rerun (the complaints page: 4 figures,
 ~45 ms of 250; see README, "Performance"). The specs here are fixed in shape, so plotly's schema
-checks them once, in tests/test_charts.py (each page's specs against plotly's own validated output),
-instead of on every rerun of every session.
+checks them in the tests instead of on every rerun of every session: tests/charts_check.py compares
+each spec with plotly's own validated output, for the complaints and prices figures and the tile grid.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ class FigureSpec(go.Figure):
     it for `to_dict()`; none of go.Figure's machinery is set up (its __init__ is the validation being
     skipped). `validated()` gives the real go.Figure, for tests and for anything that edits a figure."""
 
-    def __init__(self, data: list[dict], layout: dict) -> None:  # noqa: super().__init__ is the cost avoided
+    def __init__(self, data: list[dict], layout: dict) -> None:  # no super().__init__(): the cost avoided
         self._spec = {"data": data, "layout": layout}
 
     def to_dict(self) -> dict:

@@ -48,10 +48,6 @@ def pages() -> list:
     ]
 
 
-def spec_for(url_path: str) -> PageSpec:
-    return next(p for p in PAGES if p.url_path == url_path)
-
-
 def path_for(url_path: str) -> str | None:
     """The page file behind a url path, for links between pages; None when no such page exists."""
     return next((p.path for p in PAGES if p.url_path == url_path), None)

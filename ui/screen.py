@@ -115,8 +115,8 @@ def _compiled(path: str):
 def run_page(url_path: str) -> None:
     """Run one page file as the screen's page (each in a namespace of its own, so fragments of
     different pages never share an id)."""
-    spec = navigation.spec_for(url_path)
-    exec(_compiled(spec.path), {"__name__": f"screen_{Path(spec.path).stem}", "__file__": spec.path})
+    path = navigation.path_for(url_path)
+    exec(_compiled(path), {"__name__": f"screen_{Path(path).stem}", "__file__": path})
 
 
 def runner_pages(screen: Screen) -> list:
