@@ -7,7 +7,8 @@
 2. Each page query's latency (median after a warm-up) for a filter change.
 3. The complaints page's full rerun under AppTest for a filter change: every rerun asks for a
    selection not seen before, so the queries it depends on miss the cache (median of several,
-   after a warm-up), and the peak memory of the process serving it.
+   after a warm-up), and the peak memory of the process serving it. Then the same filter changes
+   again, every query answered from the cache: the floor that no query work can go under.
 4. The naive page as the baseline: every complaint in a pandas DataFrame, the same figures
    computed from it per filter change without rollups, its time and its process's peak memory.
 
@@ -113,7 +114,25 @@ def child_page(reruns: int) -> dict:
         if i >= 3:
             times.append(elapsed)
             cpu.append(used)
-    return {"latencies_ms": latencies, "rerun_ms": times, "rerun_cpu_ms": cpu, "peak_mb": peak_mb()}
+    # The same filter changes again: every query is now answered from the page's cache, so what is
+    # left is the page's own work (figures, tables, widgets) and Streamlit's and AppTest's: the
+    # floor under which no query work can bring the rerun.
+    floor = []
+    for sel in selections(reruns + 3)[::-1][3:]:
+        at.date_input(key="c_dates").set_value((sel["date_from"], sel["date_to"]))
+        at.multiselect(key="c_gu").set_value(sel["districts"])
+        at.multiselect(key="c_cat").set_value(sel["categories"])
+        at.multiselect(key="c_ch").set_value(sel["channels"])
+        t = time.perf_counter()
+        at.run()
+        floor.append((time.perf_counter() - t) * 1000)
+    return {
+        "latencies_ms": latencies,
+        "rerun_ms": times,
+        "rerun_cpu_ms": cpu,
+        "cached_rerun_ms": floor,
+        "peak_mb": peak_mb(),
+    }
 
 
 def child_naive(reruns: int) -> dict:
@@ -220,6 +239,10 @@ def main() -> None:
     baseline = statistics.median(naive["rerun_ms"])
     print(
         f"page rerun under AppTest, filter change: {rerun:.1f} ms median (p90 {sorted(page['rerun_ms'])[int(0.9 * len(page['rerun_ms'])) - 1]:.1f} ms, {len(page['rerun_ms'])} reruns) — target ≤ 60 ms"
+    )
+    print(
+        f"the same reruns with every query answered from the cache: {statistics.median(page['cached_rerun_ms']):.1f} ms median"
+        " (the page's figures and tables, Streamlit and AppTest: the floor for any query work)"
     )
     print(
         f"naive page (pandas, every row, no rollups): {baseline:.1f} ms median per filter change; its frame took {naive['load_s']:.1f} s to load"

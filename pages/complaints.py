@@ -198,6 +198,7 @@ elif latest is not None:
         ),
         hide_index=True,
         width="stretch",
+        placeholder="—",  # an open complaint has no resolved time: a dash, not the word "None"
         column_config={
             t("complaints.col_received"): st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
             t("complaints.col_resolved"): st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),

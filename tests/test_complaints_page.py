@@ -214,6 +214,8 @@ def test_the_page_shows_the_figures_of_its_filters(complaints_dir, complaints_so
     assert len(at.get("plotly_chart")) == 4  # map (tile grid without boundaries), trend, heat, resolution
     latest = at.dataframe[-1].value
     assert len(latest) == 50 and latest.iloc[0]["접수일시"] == raw["received_at"].max()
+    # Open complaints have no resolved time: the table shows a dash there, not "None".
+    assert latest["처리완료일시"].isna().any() and at.dataframe[-1].proto.placeholder == "—"
 
 
 def test_a_link_reproduces_the_filters_and_changes_go_into_the_link(complaints_dir, complaints_source):
@@ -306,3 +308,13 @@ def test_every_figure_is_sent_as_plotly_itself_would_send_it(complaints_dir, lan
         view = by_district.assign(name=by_district["name_ko"], value_label=by_district["complaints"].astype(str))
         view = view.join(cv.blues(view["complaints"].where(view["selected"])))
         assert_spec_is_plotlys_own(maps.district_tile_grid(view, "no data"))
+
+
+def test_the_heat_maps_hours_are_labels_not_numbers(complaints_dir):
+    """Read as numbers, "00"…"23" would be ticked 0, 5, 10…; every hour is a category, in order."""
+    from ui import complaints as cv
+
+    f = cv.Filters(date(2026, 8, 20), END, (), (), ())
+    spec = cv.heat_figure(queries.run("complaints_heatmap", **f.params())).to_plotly_json()
+    assert spec["layout"]["xaxis"]["type"] == "category"
+    assert list(spec["data"][0]["x"]) == [f"{h:02d}" for h in range(24)]

@@ -157,7 +157,8 @@ def heat_figure(cells: pd.DataFrame) -> FigureSpec:
     }
     axes = {
         "yaxis": {"autorange": "reversed", "fixedrange": True},
-        "xaxis": {"title": {"text": t("complaints.hour")}, "fixedrange": True},
+        # Categories: read as numbers, "00"…"23" would be ticked 0, 5, 10…
+        "xaxis": {"title": {"text": t("complaints.hour")}, "type": "category", "fixedrange": True},
     }
     return FigureSpec([heat], _layout(300, **axes))
 
