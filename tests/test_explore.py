@@ -49,6 +49,14 @@ def fresh_caches():
     streamlit.cache_data.clear()
 
 
+@pytest.fixture(autouse=True)
+def patient_console(monkeypatch):
+    """No test here is about the console's time limit (tests/test_console_attacks.py is): on a
+    crowded machine the console's child process can take longer than the default 5 s to start, and
+    the page would rightly report a timeout instead of what a test looks for."""
+    monkeypatch.setenv("MAYOR_CONSOLE_TIMEOUT_S", str(TIMEOUT_S))
+
+
 def prices_frame() -> pd.DataFrame:
     """Every price row, read without the explore builder: the reference the filters must match."""
     return queries.execute("SELECT * FROM prices", {})
