@@ -26,8 +26,10 @@ AB = KO["airbikes"]
 @pytest.fixture(autouse=True)
 def fresh_caches():
     streamlit.cache_data.clear()
+    streamlit.cache_resource.clear()  # query results live there (ui/data.py)
     yield
     streamlit.cache_data.clear()
+    streamlit.cache_resource.clear()  # query results live there (ui/data.py)
 
 
 def run(path: str = PAGE, **query_params: str) -> AppTest:
@@ -179,6 +181,7 @@ def test_live_air_older_than_its_cadence_allows_is_marked_stale(sample_data_dir,
     ]
     monkeypatch.setenv("MAYOR_STALE_AFTER_CADENCES", "4")  # the tolerance is a setting
     streamlit.cache_data.clear()
+    streamlit.cache_resource.clear()  # query results live there (ui/data.py)
     assert stale_warning(run()) == []
 
 
@@ -196,6 +199,7 @@ def test_sample_standing_still_is_never_stale_but_a_lagging_replayed_feed_is(sam
     replay.set_step(sample_path, 23 * 12)
     assert feeds.refresh(feeds.FEEDS["bikes"], settings.get(), use_sample=True, source="replay").outcome == "ok"
     streamlit.cache_data.clear()
+    streamlit.cache_resource.clear()  # query results live there (ui/data.py)
     assert stale_warning(run()) == [KO["state"]["stale"].format(when="2026-11-19 18:00")]
 
 
@@ -235,6 +239,7 @@ def test_each_replay_step_moves_the_page(sample_data_dir):
     replay.set_step(sample_path, 9 * 12 - 1)
     assert watch.Watcher(settings.get(), "replay", once=True).run() == 0  # 09:00
     streamlit.cache_data.clear()
+    streamlit.cache_resource.clear()  # query results live there (ui/data.py)
     after = run()
     assert "기준: 2026-11-19 09:00 · 출처: bikeList" in captions(after)
     assert "기준: 2026-11-19 09:00 · 출처: RealtimeCityAir" in captions(after)

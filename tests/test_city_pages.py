@@ -38,8 +38,10 @@ EN = locale("en")
 @pytest.fixture(autouse=True)
 def fresh_caches():
     streamlit.cache_data.clear()
+    streamlit.cache_resource.clear()  # query results live there (ui/data.py)
     yield
     streamlit.cache_data.clear()
+    streamlit.cache_resource.clear()  # query results live there (ui/data.py)
 
 
 def run(path: str, **query_params: str) -> AppTest:

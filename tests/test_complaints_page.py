@@ -54,6 +54,7 @@ def complaints_dir(complaints_source, isolated_env):
     shutil.copytree(complaints_source[0], isolated_env, dirs_exist_ok=True)
     warehouse._warehouses.clear()
     st.cache_data.clear()
+    st.cache_resource.clear()  # query results live there (ui/data.py)
     return isolated_env
 
 

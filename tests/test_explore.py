@@ -45,8 +45,10 @@ def dictionary() -> dict:
 def fresh_caches():
     """st.cache_data outlives an AppTest run and two copies of the sample share a signature."""
     streamlit.cache_data.clear()
+    streamlit.cache_resource.clear()  # query results live there (ui/data.py)
     yield
     streamlit.cache_data.clear()
+    streamlit.cache_resource.clear()  # query results live there (ui/data.py)
 
 
 @pytest.fixture(autouse=True)

@@ -306,6 +306,7 @@ def page_texts(at: AppTest) -> list[str]:
 
 def check_data_page(feed: str, expect: dict, record: dict) -> None:
     st.cache_data.clear()
+    st.cache_resource.clear()  # query results live there (ui/data.py)
     warehouse._warehouses.clear()
     at = AppTest.from_file(str(PROJECT / "pages" / "data.py"), default_timeout=30).run()
     assert not at.exception, [e.value for e in at.exception]
@@ -334,8 +335,10 @@ def check_data_page(feed: str, expect: dict, record: dict) -> None:
 @pytest.fixture(autouse=True)
 def fresh_caches():
     st.cache_data.clear()
+    st.cache_resource.clear()  # query results live there (ui/data.py)
     yield
     st.cache_data.clear()
+    st.cache_resource.clear()  # query results live there (ui/data.py)
 
 
 def corpus_params():

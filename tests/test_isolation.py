@@ -26,8 +26,10 @@ FEEDS += ["citydata", "traffic", "hotspots", "traffic_history"]
 @pytest.fixture(autouse=True)
 def fresh_caches():
     st.cache_data.clear()
+    st.cache_resource.clear()  # query results live there (ui/data.py)
     yield
     st.cache_data.clear()
+    st.cache_resource.clear()  # query results live there (ui/data.py)
 
 
 def run_every_page() -> dict[str, AppTest]:

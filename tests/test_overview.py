@@ -23,8 +23,10 @@ NOW = pd.Timestamp("2026-11-22 12:00")
 @pytest.fixture(autouse=True)
 def fresh_caches():
     st.cache_data.clear()
+    st.cache_resource.clear()  # query results live there (ui/data.py)
     yield
     st.cache_data.clear()
+    st.cache_resource.clear()  # query results live there (ui/data.py)
 
 
 def row(**kw) -> dict:
@@ -169,6 +171,7 @@ def test_a_query_failure_keeps_the_last_picture(sample_data_dir, monkeypatch):
 
     monkeypatch.setattr(queries, "run", broken)
     st.cache_data.clear()
+    st.cache_resource.clear()  # query results live there (ui/data.py)
     at.run()
     assert not at.exception
     assert metrics(at)["생필품 물가 (한 달 전 = 100)"] == before
@@ -238,6 +241,7 @@ def test_a_crowd_forecast_raises_an_alert_until_it_clears(sample_data_dir):
     assert metrics(at)["도심 도로 속도"] == "12.5 km/h"
     publish_city(sample_data_dir, spots, [("POI001", 2, 3)])
     st.cache_data.clear()
+    st.cache_resource.clear()  # query results live there (ui/data.py)
     at = overview()
     assert not any("강남 MICE 관광특구: " in w.value for w in at.warning)
 
@@ -304,6 +308,7 @@ def test_the_screen_banner_goes_when_the_alerts_clear(sample_data_dir, monkeypat
     assert len(banners(at)) == 1
     monkeypatch.setattr(alerts, "SOURCES", ())
     st.cache_data.clear()
+    st.cache_resource.clear()  # query results live there (ui/data.py)
     at.run()
     assert not at.exception
     assert banners(at) == []

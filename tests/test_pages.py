@@ -8,6 +8,7 @@ import math
 import tomllib
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import streamlit
@@ -41,8 +42,10 @@ def fresh_caches():
     """st.cache_data outlives an AppTest run, and the cache key (the warehouse signature) is the
     same for two copies of the sample: without this, one test would see another's rows."""
     streamlit.cache_data.clear()
+    streamlit.cache_resource.clear()  # query results live there (ui/data.py)
     yield
     streamlit.cache_data.clear()
+    streamlit.cache_resource.clear()  # query results live there (ui/data.py)
 
 
 def app_test(path: str, **query_params: str) -> AppTest:
@@ -396,3 +399,23 @@ def test_the_prices_figures_are_sent_as_plotly_itself_would_send_them(sample_dat
     assert_spec_is_plotlys_own(fig)
     colours = fig.spec["data"][0]["marker"]["color"]
     assert [c == "#d73027" for c in colours] == (gap["mart_premium_pct"] > 0).tolist()
+
+
+def test_query_results_are_shared_yet_no_reader_can_change_another_readers_rows(sample_data_dir):
+    """ui/data.py keeps one frame per result for every session and hands out shallow copies: no
+    pickling per read, and pandas' copy-on-write keeps one reader's writes to itself."""
+    first = ui_data.query("feed_status")
+    untouched = first.copy(deep=True)
+    second = ui_data.query("feed_status")
+    assert second is not first
+    # The same rows in memory, not a copy of them per read.
+    assert np.shares_memory(first["failures_7d"].to_numpy(), second["failures_7d"].to_numpy())
+
+    first.loc[first.index[0], "feed"] = "written by one reader"
+    first["added"] = 1
+    first.loc[first.index[0], "failures_7d"] = 99
+    first.drop(columns=["row_count"], inplace=True)
+
+    third = ui_data.query("feed_status")
+    pd.testing.assert_frame_equal(third, untouched)
+    pd.testing.assert_frame_equal(second, untouched)

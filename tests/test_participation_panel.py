@@ -55,8 +55,10 @@ KO, EN = locale("ko"), locale("en")
 @pytest.fixture(autouse=True)
 def fresh_caches():
     streamlit.cache_data.clear()
+    streamlit.cache_resource.clear()  # query results live there (ui/data.py)
     yield
     streamlit.cache_data.clear()
+    streamlit.cache_resource.clear()  # query results live there (ui/data.py)
 
 
 def run_page(path: str, **query_params: str) -> AppTest:

@@ -10,14 +10,18 @@ import queries
 import settings
 
 
-@st.cache_data(ttl=settings.get().cache_ttl_s, show_spinner=False, max_entries=512)
+# One frame per query result for every session, handed out as a shallow copy: pandas' copy-on-write
+# (always on since pandas 3) copies a column the moment a caller writes to it, so no caller can
+# change what another session reads. st.cache_data would pickle and unpickle the frame on every
+# read instead, a cost paid by each of a page's queries on each run of each session.
+@st.cache_resource(ttl=settings.get().cache_ttl_s, show_spinner=False, max_entries=512)
 def _cached(name: str, params: tuple, signature_key: str) -> pd.DataFrame:
     return queries.run(name, **dict(params))
 
 
 def query(name: str, **params) -> pd.DataFrame:
     """Rows of `queries/<name>.sql`; raises queries.QueryError with a short message."""
-    return _cached(name, tuple(sorted(params.items())), repr(queries.signature()))
+    return _cached(name, tuple(sorted(params.items())), repr(queries.signature())).copy(deep=False)
 
 
 QueryError = queries.QueryError
