@@ -436,14 +436,23 @@ REPLAY_MODES = ("auto", "on", "off")
 CITYDATA_MODES = ("full", "population")
 
 
+_secrets_read: tuple[tuple, dict] = ((), {})
+
+
 def _secrets_file_value(env: str) -> str:
+    """A secret from .streamlit/secrets.toml. `get()` runs many times per page run, so the file is
+    parsed again only when its size or modification time changes (a stat, not a read)."""
+    global _secrets_read
     path = PROJECT_DIR / ".streamlit" / "secrets.toml"
     try:
-        with path.open("rb") as f:
-            value = tomllib.load(f).get(env, "")
+        info = path.stat()
+        stamp = (info.st_mtime_ns, info.st_size, info.st_ino)
+        if stamp != _secrets_read[0]:
+            with path.open("rb") as f:
+                _secrets_read = (stamp, tomllib.load(f))
     except (OSError, tomllib.TOMLDecodeError):
         return ""
-    return str(value)
+    return str(_secrets_read[1].get(env, ""))
 
 
 def _raw(setting: Setting) -> str:

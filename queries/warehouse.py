@@ -214,36 +214,42 @@ def _cadence(env: str) -> int | None:
 
 
 class Warehouse:
-    """Shared by every thread of a process; hand each query its own cursor."""
+    """Shared by every thread of a process; hand each query its own cursor.
+
+    Every query asks for the current version, so the answer must not queue: between checks it is
+    read without a lock from one tuple (connection, signature, checked at) that a check replaces
+    whole. With a lock on every read, 50 sessions spent a third of their script threads' time
+    waiting on it: a thread holding it would lose the GIL to the others mid-read (bench.load,
+    py-spy). Only a due check takes the lock, and only one thread makes it."""
 
     def __init__(self, data_dir: Path, check_every_s: float = 2.0):
         self.data_dir = data_dir
         self.check_every_s = check_every_s
         self._lock = threading.Lock()
-        self._con: duckdb.DuckDBPyConnection | None = None
-        self._signature: tuple | None = None
-        self._checked_at = 0.0
+        self._state: tuple[duckdb.DuckDBPyConnection, tuple, float] | None = None
 
     def current_signature(self) -> tuple:
-        with self._lock:
-            self._refresh_locked()
-            return self._signature
+        return self._current()[1]
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
-        with self._lock:
-            self._refresh_locked()
-            return self._con.cursor()
+        # Cursors may be made from many threads at once (DuckDB's own tests do so).
+        return self._current()[0].cursor()
 
-    def _refresh_locked(self) -> None:
-        now = time.monotonic()
-        if self._con is not None and now - self._checked_at < self.check_every_s:
-            return
-        self._checked_at = now
-        sig = signature(self.data_dir)
-        if self._con is None or sig != self._signature:
-            # The old instance is not closed: queries running on it finish, then it is freed.
-            self._con = build(self.data_dir)
-            self._signature = sig
+    def _current(self) -> tuple[duckdb.DuckDBPyConnection, tuple, float]:
+        state = self._state
+        if state is not None and time.monotonic() - state[2] < self.check_every_s:
+            return state
+        with self._lock:
+            state = self._state  # another thread may have checked while this one waited
+            now = time.monotonic()
+            if state is not None and now - state[2] < self.check_every_s:
+                return state
+            sig = signature(self.data_dir)
+            # A new version gets a new instance; the old one is not closed: queries running on it
+            # finish, then it is freed.
+            con = build(self.data_dir) if state is None or sig != state[1] else state[0]
+            self._state = (con, sig, now)
+            return self._state
 
 
 _warehouses: dict[Path, Warehouse] = {}
@@ -252,6 +258,9 @@ _registry_lock = threading.Lock()
 
 def shared(data_dir: Path | None = None) -> Warehouse:
     data_dir = data_dir or settings.data_dir()
+    found = _warehouses.get(data_dir)  # no lock for the common case: a dict read is atomic
+    if found is not None:
+        return found
     with _registry_lock:
         if data_dir not in _warehouses:
             _warehouses[data_dir] = Warehouse(data_dir, settings.get().snapshot_check_s)

@@ -18,6 +18,8 @@ import settings
 from queries import warehouse
 from ui import i18n, navigation
 
+READ_SECRETS_FILE = settings._secrets_file_value  # taken before conftest blanks it per test
+
 PROJECT = Path(__file__).resolve().parents[1]
 README = (PROJECT / "README.md").read_text("utf-8")
 
@@ -38,6 +40,28 @@ def test_api_key_comes_from_secrets_file_when_env_is_empty(monkeypatch, tmp_path
     assert settings.get().api_key == "FROM-SECRETS"
     monkeypatch.setenv("SEOUL_API_KEY", "FROM-ENV")
     assert settings.get().api_key == "FROM-ENV"
+
+
+def test_the_key_comes_from_the_secrets_file_and_a_changed_file_is_read_again(tmp_path, monkeypatch):
+    """settings.get() runs many times per page run, so the secrets file is parsed only when it
+    changes; a changed file must still be seen at once, and the environment still wins."""
+    # The real reader (conftest blanks it for every test, so that no developer's key leaks in),
+    # pointed at a project folder of this test's own.
+    monkeypatch.setattr(settings, "_secrets_file_value", READ_SECRETS_FILE)
+    monkeypatch.setattr(settings, "PROJECT_DIR", tmp_path)
+    monkeypatch.delenv("SEOUL_API_KEY", raising=False)
+    secrets = tmp_path / ".streamlit" / "secrets.toml"
+    assert settings.get().api_key == ""
+    secrets.parent.mkdir()
+    secrets.write_text('SEOUL_API_KEY = "first-key"\n', "utf-8")
+    assert settings.get().api_key == "first-key"
+    secrets.write_text('SEOUL_API_KEY = "the-second-key"\n', "utf-8")
+    assert settings.get().api_key == "the-second-key"
+    monkeypatch.setenv("SEOUL_API_KEY", "from-the-environment")
+    assert settings.get().api_key == "from-the-environment"
+    monkeypatch.delenv("SEOUL_API_KEY")
+    secrets.unlink()
+    assert settings.get().api_key == ""
 
 
 def test_bad_setting_names_the_variable(monkeypatch):
@@ -111,6 +135,19 @@ def test_streamlit_config_is_hardened():
     assert cfg["browser"]["gatherUsageStats"] is False
     assert cfg["server"]["enableXsrfProtection"] is True
     assert cfg["server"]["address"] == "127.0.0.1"
+
+
+def test_no_full_garbage_collection_after_every_run():
+    """Under load a full collection after each run held the GIL for 37% of the time and made one
+    process 3–5× slower at 50 sessions (README, "Load"): it stays off, and serve.py freezes the
+    libraries' objects out of the way of Python's own collections."""
+    with open(PROJECT / ".streamlit" / "config.toml", "rb") as f:
+        cfg = tomllib.load(f)
+    assert cfg["runner"]["postScriptGC"] is False
+    # As Streamlit itself reads it in the project folder (the option is hidden from `config show`).
+    read = "from streamlit import config; print(config.get_option('runner.postScriptGC'))"
+    done = subprocess.run([sys.executable, "-c", read], cwd=PROJECT, capture_output=True, text=True, timeout=120)
+    assert (done.returncode, done.stdout.strip()) == (0, "False"), done.stderr[-2000:]
 
 
 def test_every_published_column_is_in_the_dictionary(sample_data_dir):

@@ -278,3 +278,46 @@ def test_a_collapsing_row_count_is_rejected(isolated_env):
     r = runner.run("things", file_ctx, lambda: FetchResult("S", "INFO-000", "", 5, _records(5, "d")), _transform_ok)
     assert r.outcome == "ok"
     assert len(serving_rows(isolated_env)) == 5
+
+
+def test_readers_see_the_version_between_checks_without_waiting_and_one_thread_checks(isolated_env, monkeypatch):
+    """Every query asks the warehouse for the current version: between checks it answers without a
+    lock, and when a check is due one thread makes it (and builds a new instance if the published
+    versions changed) while the others keep the answer it leaves."""
+    import threading
+
+    from queries import warehouse
+
+    published = {"sig": ("v1",)}
+    calls = {"signature": 0, "build": 0}
+
+    def fake_signature(data_dir):
+        calls["signature"] += 1
+        time.sleep(0.05)  # a check takes a while: every other thread arrives during it
+        return published["sig"]
+
+    def fake_build(data_dir):
+        calls["build"] += 1
+        return duckdb.connect(":memory:")
+
+    monkeypatch.setattr(warehouse, "signature", fake_signature)
+    monkeypatch.setattr(warehouse, "build", fake_build)
+    w = warehouse.Warehouse(isolated_env, check_every_s=3600)
+    assert w.current_signature() == ("v1",)
+    assert calls == {"signature": 1, "build": 1}
+
+    published["sig"] = ("v2",)
+    assert [w.current_signature() for _ in range(100)] == [("v1",)] * 100  # not due: no check
+    assert calls == {"signature": 1, "build": 1}
+
+    con, sig, _ = w._state
+    w._state = (con, sig, time.monotonic() - 7200)  # the check is due
+    seen = []
+    threads = [threading.Thread(target=lambda: seen.append(w.current_signature())) for _ in range(8)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert seen == [("v2",)] * 8
+    assert calls == {"signature": 2, "build": 2}
+    assert w.cursor().execute("SELECT 42").fetchone() == (42,)
