@@ -8,12 +8,12 @@ import json
 
 import pandas as pd
 import pytest
-import streamlit
 from streamlit.testing.v1 import AppTest
 
 import queries
 import settings
 from loaders import feeds, replay, store, watch
+from tests.caches import clear_page_caches
 from tests.conftest import PROJECT
 from tests.test_pages import EN, KO, break_query
 from ui import airbikes, navigation
@@ -25,11 +25,9 @@ AB = KO["airbikes"]
 
 @pytest.fixture(autouse=True)
 def fresh_caches():
-    streamlit.cache_data.clear()
-    streamlit.cache_resource.clear()  # query results live there (ui/data.py)
+    clear_page_caches()
     yield
-    streamlit.cache_data.clear()
-    streamlit.cache_resource.clear()  # query results live there (ui/data.py)
+    clear_page_caches()
 
 
 def run(path: str = PAGE, **query_params: str) -> AppTest:
@@ -180,8 +178,7 @@ def test_live_air_older_than_its_cadence_allows_is_marked_stale(sample_data_dir,
         KO["state"]["stale"].format(when=(now - pd.Timedelta(hours=3)).strftime("%Y-%m-%d %H:%M"))
     ]
     monkeypatch.setenv("MAYOR_STALE_AFTER_CADENCES", "4")  # the tolerance is a setting
-    streamlit.cache_data.clear()
-    streamlit.cache_resource.clear()  # query results live there (ui/data.py)
+    clear_page_caches()
     assert stale_warning(run()) == []
 
 
@@ -198,8 +195,7 @@ def test_sample_standing_still_is_never_stale_but_a_lagging_replayed_feed_is(sam
     sample_path = feeds.ensure_sample(settings.get())
     replay.set_step(sample_path, 23 * 12)
     assert feeds.refresh(feeds.FEEDS["bikes"], settings.get(), use_sample=True, source="replay").outcome == "ok"
-    streamlit.cache_data.clear()
-    streamlit.cache_resource.clear()  # query results live there (ui/data.py)
+    clear_page_caches()
     assert stale_warning(run()) == [KO["state"]["stale"].format(when="2026-11-19 18:00")]
 
 
@@ -238,8 +234,7 @@ def test_each_replay_step_moves_the_page(sample_data_dir):
     assert "기준: 2026-11-19 07:00 · 출처: RealtimeCityAir" in captions(before)
     replay.set_step(sample_path, 9 * 12 - 1)
     assert watch.Watcher(settings.get(), "replay", once=True).run() == 0  # 09:00
-    streamlit.cache_data.clear()
-    streamlit.cache_resource.clear()  # query results live there (ui/data.py)
+    clear_page_caches()
     after = run()
     assert "기준: 2026-11-19 09:00 · 출처: bikeList" in captions(after)
     assert "기준: 2026-11-19 09:00 · 출처: RealtimeCityAir" in captions(after)

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import streamlit
 from streamlit.testing.v1 import AppTest
 
 import queries
 from tests import city_fixture as cf
+from tests.caches import clear_page_caches
 from tests.test_city_queries import crafted
 from ui import alerts, city_maps, frame
 from ui import data as ui_data
@@ -37,11 +37,9 @@ EN = locale("en")
 
 @pytest.fixture(autouse=True)
 def fresh_caches():
-    streamlit.cache_data.clear()
-    streamlit.cache_resource.clear()  # query results live there (ui/data.py)
+    clear_page_caches()
     yield
-    streamlit.cache_data.clear()
-    streamlit.cache_resource.clear()  # query results live there (ui/data.py)
+    clear_page_caches()
 
 
 def run(path: str, **query_params: str) -> AppTest:

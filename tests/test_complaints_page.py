@@ -8,12 +8,12 @@ from datetime import date
 import numpy as np
 import pandas as pd
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 import queries
 import settings
 from loaders import complaints, complaints_sample
+from tests.caches import clear_page_caches
 from tests.charts_check import assert_spec_is_plotlys_own
 from tests.conftest import PROJECT
 
@@ -53,8 +53,7 @@ def complaints_dir(complaints_source, isolated_env):
 
     shutil.copytree(complaints_source[0], isolated_env, dirs_exist_ok=True)
     warehouse._warehouses.clear()
-    st.cache_data.clear()
-    st.cache_resource.clear()  # query results live there (ui/data.py)
+    clear_page_caches()
     return isolated_env
 
 

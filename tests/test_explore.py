@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import streamlit
 from streamlit.testing.v1 import AppTest
 
 import queries
 from queries import QueryError, gate
 from queries import explore as ex
+from tests.caches import clear_page_caches
 from ui import export
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -44,11 +44,9 @@ def dictionary() -> dict:
 @pytest.fixture(autouse=True)
 def fresh_caches():
     """st.cache_data outlives an AppTest run and two copies of the sample share a signature."""
-    streamlit.cache_data.clear()
-    streamlit.cache_resource.clear()  # query results live there (ui/data.py)
+    clear_page_caches()
     yield
-    streamlit.cache_data.clear()
-    streamlit.cache_resource.clear()  # query results live there (ui/data.py)
+    clear_page_caches()
 
 
 @pytest.fixture(autouse=True)

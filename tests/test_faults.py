@@ -27,7 +27,6 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 import datadir
@@ -39,6 +38,7 @@ from loaders.envelope import parse
 from loaders.runner import RunContext
 from loaders.seoul_api import FetchResult
 from queries import warehouse
+from tests.caches import clear_page_caches
 from tests.conftest import PROJECT, run_module
 from tests.fault_server import FAULTS, Baseline, FaultServer
 from tests.faults import derive
@@ -305,8 +305,7 @@ def page_texts(at: AppTest) -> list[str]:
 
 
 def check_data_page(feed: str, expect: dict, record: dict) -> None:
-    st.cache_data.clear()
-    st.cache_resource.clear()  # query results live there (ui/data.py)
+    clear_page_caches()
     warehouse._warehouses.clear()
     at = AppTest.from_file(str(PROJECT / "pages" / "data.py"), default_timeout=30).run()
     assert not at.exception, [e.value for e in at.exception]
@@ -334,11 +333,9 @@ def check_data_page(feed: str, expect: dict, record: dict) -> None:
 
 @pytest.fixture(autouse=True)
 def fresh_caches():
-    st.cache_data.clear()
-    st.cache_resource.clear()  # query results live there (ui/data.py)
+    clear_page_caches()
     yield
-    st.cache_data.clear()
-    st.cache_resource.clear()  # query results live there (ui/data.py)
+    clear_page_caches()
 
 
 def corpus_params():

@@ -10,12 +10,12 @@ import tomllib
 
 import pandas as pd
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 import datadir
 from loaders import store
 from queries import warehouse
+from tests.caches import clear_page_caches
 from tests.conftest import PROJECT
 from ui import navigation
 
@@ -25,11 +25,9 @@ FEEDS += ["citydata", "traffic", "hotspots", "traffic_history"]
 
 @pytest.fixture(autouse=True)
 def fresh_caches():
-    st.cache_data.clear()
-    st.cache_resource.clear()  # query results live there (ui/data.py)
+    clear_page_caches()
     yield
-    st.cache_data.clear()
-    st.cache_resource.clear()  # query results live there (ui/data.py)
+    clear_page_caches()
 
 
 def run_every_page() -> dict[str, AppTest]:

@@ -7,12 +7,12 @@ import time
 
 import pandas as pd
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 import queries
 from loaders import store
 from queries import warehouse
+from tests.caches import clear_page_caches
 from tests.conftest import PROJECT
 from ui import alerts, navigation, screen
 from ui.status import feed_state
@@ -22,11 +22,9 @@ NOW = pd.Timestamp("2026-11-22 12:00")
 
 @pytest.fixture(autouse=True)
 def fresh_caches():
-    st.cache_data.clear()
-    st.cache_resource.clear()  # query results live there (ui/data.py)
+    clear_page_caches()
     yield
-    st.cache_data.clear()
-    st.cache_resource.clear()  # query results live there (ui/data.py)
+    clear_page_caches()
 
 
 def row(**kw) -> dict:
@@ -170,8 +168,7 @@ def test_a_query_failure_keeps_the_last_picture(sample_data_dir, monkeypatch):
         return real(name, **params)
 
     monkeypatch.setattr(queries, "run", broken)
-    st.cache_data.clear()
-    st.cache_resource.clear()  # query results live there (ui/data.py)
+    clear_page_caches()
     at.run()
     assert not at.exception
     assert metrics(at)["생필품 물가 (한 달 전 = 100)"] == before
@@ -240,8 +237,7 @@ def test_a_crowd_forecast_raises_an_alert_until_it_clears(sample_data_dir):
     assert "명동 관광특구: " not in alerts  # busy only in 5 hours, beyond the 3-hour window
     assert metrics(at)["도심 도로 속도"] == "12.5 km/h"
     publish_city(sample_data_dir, spots, [("POI001", 2, 3)])
-    st.cache_data.clear()
-    st.cache_resource.clear()  # query results live there (ui/data.py)
+    clear_page_caches()
     at = overview()
     assert not any("강남 MICE 관광특구: " in w.value for w in at.warning)
 
@@ -307,8 +303,7 @@ def test_the_screen_banner_goes_when_the_alerts_clear(sample_data_dir, monkeypat
     at = app(screen="1", pages="market-prices", every="60")
     assert len(banners(at)) == 1
     monkeypatch.setattr(alerts, "SOURCES", ())
-    st.cache_data.clear()
-    st.cache_resource.clear()  # query results live there (ui/data.py)
+    clear_page_caches()
     at.run()
     assert not at.exception
     assert banners(at) == []

@@ -11,11 +11,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import streamlit
 from streamlit.testing.v1 import AppTest
 
 import queries
 from loaders import store
+from tests.caches import clear_page_caches
 from tests.charts_check import assert_spec_is_plotlys_own
 from ui import data as ui_data
 from ui import navigation
@@ -41,11 +41,9 @@ EN = locale("en")
 def fresh_caches():
     """st.cache_data outlives an AppTest run, and the cache key (the warehouse signature) is the
     same for two copies of the sample: without this, one test would see another's rows."""
-    streamlit.cache_data.clear()
-    streamlit.cache_resource.clear()  # query results live there (ui/data.py)
+    clear_page_caches()
     yield
-    streamlit.cache_data.clear()
-    streamlit.cache_resource.clear()  # query results live there (ui/data.py)
+    clear_page_caches()
 
 
 def app_test(path: str, **query_params: str) -> AppTest:

@@ -18,7 +18,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import streamlit
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
@@ -27,6 +26,7 @@ import queries
 from loaders import census, panel, participation_sample
 from loaders.__main__ import main as loaders_main
 from queries import gate
+from tests.caches import clear_page_caches
 from tests.conftest import run_module
 from ui import participation
 
@@ -54,11 +54,9 @@ KO, EN = locale("ko"), locale("en")
 
 @pytest.fixture(autouse=True)
 def fresh_caches():
-    streamlit.cache_data.clear()
-    streamlit.cache_resource.clear()  # query results live there (ui/data.py)
+    clear_page_caches()
     yield
-    streamlit.cache_data.clear()
-    streamlit.cache_resource.clear()  # query results live there (ui/data.py)
+    clear_page_caches()
 
 
 def run_page(path: str, **query_params: str) -> AppTest:
