@@ -71,6 +71,14 @@ def selections(n: int) -> list[dict]:
     return out
 
 
+def set_filters(at, sel: dict) -> None:
+    """A filter change, as a person makes it in the page's widgets."""
+    at.date_input(key="c_dates").set_value((sel["date_from"], sel["date_to"]))
+    at.multiselect(key="c_gu").set_value(sel["districts"])
+    at.multiselect(key="c_cat").set_value(sel["categories"])
+    at.multiselect(key="c_ch").set_value(sel["channels"])
+
+
 def child_page(reruns: int) -> dict:
     """Runs in its own process: query latencies, then page reruns under AppTest."""
     from streamlit.testing.v1 import AppTest
@@ -102,11 +110,7 @@ def child_page(reruns: int) -> dict:
     at.run()
     times, cpu = [], []
     for i, sel in enumerate(selections(reruns + 3)[::-1]):
-        # A filter change, as a person makes it in the widgets.
-        at.date_input(key="c_dates").set_value((sel["date_from"], sel["date_to"]))
-        at.multiselect(key="c_gu").set_value(sel["districts"])
-        at.multiselect(key="c_cat").set_value(sel["categories"])
-        at.multiselect(key="c_ch").set_value(sel["channels"])
+        set_filters(at, sel)
         t, c = time.perf_counter(), time.process_time()  # the script runs in a thread of this process
         at.run()
         elapsed, used = (time.perf_counter() - t) * 1000, (time.process_time() - c) * 1000
@@ -119,10 +123,7 @@ def child_page(reruns: int) -> dict:
     # floor under which no query work can bring the rerun.
     floor = []
     for sel in selections(reruns + 3)[::-1][3:]:
-        at.date_input(key="c_dates").set_value((sel["date_from"], sel["date_to"]))
-        at.multiselect(key="c_gu").set_value(sel["districts"])
-        at.multiselect(key="c_cat").set_value(sel["categories"])
-        at.multiselect(key="c_ch").set_value(sel["channels"])
+        set_filters(at, sel)
         t = time.perf_counter()
         at.run()
         floor.append((time.perf_counter() - t) * 1000)
