@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from ui import complaints as cv
-from ui import frame, maps
+from ui import data, frame, maps
 from ui.i18n import current, t
 
 st.title(t("complaints.title"))
@@ -65,6 +65,23 @@ date_from, date_to = picked if isinstance(picked, tuple) and len(picked) == 2 el
 filters = cv.Filters(date_from, date_to, tuple(chosen_districts), tuple(chosen_categories), tuple(chosen_channels))
 cv.write_url(filters)
 params = filters.params()
+without_districts = {k: v for k, v in params.items() if k != "districts"}
+trend_params = {"period": cv.period(filters), **params}
+# The newest complaints are almost always in the range's last days: look there first (a scan of a
+# few days instead of the whole range), and over the whole range only when those days hold too few.
+recent_from = max(filters.date_from, filters.date_to - timedelta(days=cv.LATEST_LOOKBACK_DAYS - 1))
+latest_params = {"limit": cv.LATEST_ROWS, **params, "date_from": recent_from}
+# Every query of the filters starts now, side by side; the panels below pick up their rows. The top
+# categories wait for the district of the link, if any: otherwise it is known after the map's query.
+top_in_url = st.query_params.get("top")
+data.prefetch(
+    ("complaints_resolution", params),
+    ("complaints_heatmap", params),
+    ("complaints_latest", latest_params),
+    ("complaints_by_district", params),
+    ("complaints_category_trend", trend_params),
+    *([("complaints_top_categories", {"district": top_in_url, **without_districts})] if top_in_url in codes else []),
+)
 
 summary = frame.query_or_warn("complaints_summary", **params)
 as_of = None
@@ -110,7 +127,7 @@ else:
 
     with right:
         st.subheader(t("complaints.top_title"))
-        in_url = st.query_params.get("top")
+        in_url = top_in_url
         # Without a choice in the link: the first chosen district, else the one with most complaints.
         busiest = by_district["sig_cd"].iloc[0] if by_district is not None else codes[0]
         default_top = in_url if in_url in codes else (filters.districts[0] if filters.districts else busiest)
@@ -119,7 +136,6 @@ else:
         )
         if top_district != in_url:
             st.query_params["top"] = top_district
-        without_districts = {k: v for k, v in params.items() if k != "districts"}
         top = frame.query_or_warn("complaints_top_categories", district=top_district, **without_districts)
         if top is not None and top.empty:
             st.info(t("complaints.empty_selection"))
@@ -143,7 +159,7 @@ else:
             st.caption(f"{t('complaints.top_caption')} {source_line}")
 
 st.subheader(t("complaints.trend_title"))
-trend = frame.query_or_warn("complaints_category_trend", period=cv.period(filters), **params)
+trend = frame.query_or_warn("complaints_category_trend", **trend_params)
 if trend is not None and trend.empty:
     st.info(t("complaints.empty_selection"))
 elif trend is not None:
@@ -174,10 +190,7 @@ with right:
         st.caption(f"{t('complaints.resolution_caption')} {source_line}")
 
 st.subheader(t("complaints.latest_title"))
-# The newest complaints are almost always in the range's last days: look there first (a scan of a
-# few days instead of the whole range), and over the whole range only when those days hold too few.
-recent_from = max(filters.date_from, filters.date_to - timedelta(days=cv.LATEST_LOOKBACK_DAYS - 1))
-latest = frame.query_or_warn("complaints_latest", limit=cv.LATEST_ROWS, **{**params, "date_from": recent_from})
+latest = frame.query_or_warn("complaints_latest", **latest_params)
 if latest is not None and len(latest) < cv.LATEST_ROWS and recent_from > filters.date_from:
     latest = frame.query_or_warn("complaints_latest", limit=cv.LATEST_ROWS, **params)
 if latest is not None and latest.empty:

@@ -318,3 +318,64 @@ def test_the_heat_maps_hours_are_labels_not_numbers(complaints_dir):
     spec = cv.heat_figure(queries.run("complaints_heatmap", **f.params())).to_plotly_json()
     assert spec["layout"]["xaxis"]["type"] == "category"
     assert list(spec["data"][0]["x"]) == [f"{h:02d}" for h in range(24)]
+
+
+def _record_query_runs(monkeypatch) -> list[tuple[str, str, tuple]]:
+    """(thread, query, params) of every query the page's cache runs."""
+    import threading
+
+    runs, run = [], queries.run
+
+    def recorded(name, **params):
+        runs.append((threading.current_thread().name, name, tuple(sorted((k, repr(v)) for k, v in params.items()))))
+        return run(name, **params)
+
+    monkeypatch.setattr(queries, "run", recorded)
+    return runs
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        {"from": "2026-08-20", "to": "2026-11-19"},
+        {"from": "2026-01-07", "to": "2026-06-13", "gu": ["11680", "11710"], "ch": "call", "top": "11710"},
+    ],
+)
+def test_the_queries_started_ahead_are_the_pages_own_and_each_runs_once(complaints_dir, monkeypatch, link):
+    runs = _record_query_runs(monkeypatch)
+    at = run_page(link)
+    assert not at.exception
+    page_queries = [name for _, name, _ in runs if name.startswith("complaints_") and name != "complaints_categories"]
+    # A query started ahead with other parameters than the page's own would run twice: wasted work.
+    # (The latest records run a second time, over the whole range, when the last days hold too few.)
+    once = [name for name in page_queries if name != "complaints_latest"]
+    assert sorted(once) == sorted(set(once)) and len({r for r in runs}) == len(runs)
+    expected = {"summary", "by_district", "top_categories", "category_trend", "heatmap", "resolution", "latest"}
+    assert {n.removeprefix("complaints_") for n in page_queries} == expected
+    ahead = {name for thread, name, _ in runs if thread.startswith("query-ahead")}
+    assert ahead and ahead <= {f"complaints_{n}" for n in expected - {"summary"}}
+    assert ("complaints_top_categories" in ahead) <= ("top" in link)  # without a district in the link, not ahead
+
+
+def test_a_query_started_ahead_that_fails_is_run_again_by_the_page_and_shows_its_error(monkeypatch):
+    import threading
+    import time
+
+    from ui import data as ui_data
+
+    threads = []
+
+    def failing(name, **params):
+        threads.append(threading.current_thread().name)
+        raise queries.QueryError(f"{name}: the file is gone")
+
+    monkeypatch.setattr(queries, "run", failing)
+    clear_page_caches()
+    ui_data.prefetch(("complaints_summary", {"n": 1}))
+    deadline = time.monotonic() + 10
+    while not threads and time.monotonic() < deadline:
+        time.sleep(0.01)
+    with pytest.raises(queries.QueryError, match="complaints_summary: the file is gone"):
+        ui_data.query("complaints_summary", n=1)
+    # Failures are not cached: the page's own call ran the query again (and shows what went wrong).
+    assert len(threads) == 2 and threads[0].startswith("query-ahead") and threads[1] == threading.current_thread().name

@@ -3,6 +3,9 @@ version or a new run record is seen at once, not after the TTL."""
 
 from __future__ import annotations
 
+import contextlib
+from concurrent.futures import ThreadPoolExecutor
+
 import pandas as pd
 import streamlit as st
 
@@ -25,6 +28,25 @@ def query(name: str, **params) -> pd.DataFrame:
 
 
 QueryError = queries.QueryError
+
+# DuckDB runs a query without holding the GIL, so a page's queries can run side by side with each
+# other and with the page's own drawing. Four threads, shared by every session: a query not yet started
+# when the page asks for it is run by the page itself, so a busy pool only ever costs the overlap.
+_ahead = ThreadPoolExecutor(max_workers=4, thread_name_prefix="query-ahead")
+
+
+def _fill(name: str, params: tuple, signature_key: str) -> None:
+    # A failure is not cached: the page's own call runs the query again and shows the error.
+    with contextlib.suppress(QueryError):
+        _cached(name, params, signature_key)
+
+
+def prefetch(*calls: tuple[str, dict]) -> None:
+    """Start the page's queries `(name, params)` now, in the background, so that each later
+    `query(name, **params)` finds its rows cached or being read."""
+    signature_key = repr(queries.signature())
+    for name, params in calls:
+        _ahead.submit(_fill, name, tuple(sorted(params.items())), signature_key)
 
 
 def version_key() -> str:
