@@ -379,3 +379,20 @@ def test_a_query_started_ahead_that_fails_is_run_again_by_the_page_and_shows_its
         ui_data.query("complaints_summary", n=1)
     # Failures are not cached: the page's own call ran the query again (and shows what went wrong).
     assert len(threads) == 2 and threads[0].startswith("query-ahead") and threads[1] == threading.current_thread().name
+
+
+def test_a_rerun_with_the_same_filters_sends_nothing_to_the_pool(complaints_dir, monkeypatch):
+    from ui import data as ui_data
+
+    at = run_page({"from": "2026-08-20", "to": "2026-11-19", "top": "11440"})
+    assert not at.exception
+    submitted = []
+    monkeypatch.setattr(ui_data._ahead, "submit", lambda fn, *args: submitted.append(args[0]))
+    at.run()
+    assert not at.exception and submitted == []
+    at.multiselect(key="c_ch").set_value(["web"]).run()
+    assert not at.exception
+    assert sorted(submitted) == sorted(
+        f"complaints_{n}"
+        for n in ("resolution", "heatmap", "latest", "by_district", "category_trend", "top_categories")
+    )

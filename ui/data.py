@@ -4,6 +4,8 @@ version or a new run record is seen at once, not after the TTL."""
 from __future__ import annotations
 
 import contextlib
+import threading
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 
 import pandas as pd
@@ -41,12 +43,29 @@ def _fill(name: str, params: tuple, signature_key: str) -> None:
         _cached(name, params, signature_key)
 
 
+# What was started ahead lately, by (name, params, signature): a page rerun with the same filters
+# (the common case: many screens on one view) sends nothing to the pool. A key that has since left
+# the cache costs nothing worse than the page reading it itself.
+_started: OrderedDict[str, None] = OrderedDict()
+_started_lock = threading.Lock()
+STARTED_KEPT = 512
+
+
 def prefetch(*calls: tuple[str, dict]) -> None:
     """Start the page's queries `(name, params)` now, in the background, so that each later
     `query(name, **params)` finds its rows cached or being read."""
     signature_key = repr(queries.signature())
     for name, params in calls:
-        _ahead.submit(_fill, name, tuple(sorted(params.items())), signature_key)
+        args = (name, tuple(sorted(params.items())), signature_key)
+        key = repr(args)  # parameters are dates, text and lists of text: their repr is the value
+        with _started_lock:
+            fresh = key not in _started
+            _started[key] = None
+            _started.move_to_end(key)
+            while len(_started) > STARTED_KEPT:
+                _started.popitem(last=False)
+        if fresh:
+            _ahead.submit(_fill, *args)
 
 
 def version_key() -> str:
