@@ -396,3 +396,17 @@ def test_a_rerun_with_the_same_filters_sends_nothing_to_the_pool(complaints_dir,
         f"complaints_{n}"
         for n in ("resolution", "heatmap", "latest", "by_district", "category_trend", "top_categories")
     )
+
+
+def test_formatting_options_outside_a_run_asks_no_session(complaints_dir, caplog):
+    """AppTest formats widget options on its own thread, outside any script run: the labels come
+    in the default language without Streamlit's warning for each session-state access."""
+    from ui import i18n
+
+    at = run_page({"from": "2026-08-20", "to": "2026-11-19"})
+    caplog.clear()
+    with caplog.at_level("WARNING"):
+        at.multiselect(key="c_cat").set_value(["교통"]).run()
+        assert i18n.current() == "ko"
+    assert not at.exception and at.multiselect(key="c_cat").value == ["교통"]
+    assert not [r for r in caplog.records if "ScriptRunContext" in r.getMessage()]

@@ -29,7 +29,11 @@ def current() -> str:
     access goes through Streamlit's proxies (a third of a traffic page run before). Changing the
     language always reruns the script (frame.language_switch), which starts a new memo."""
     ctx = get_script_run_ctx(suppress_warning=True)
-    run = id(ctx.cursors) if ctx is not None else None  # a new dict at the start of every run
+    if ctx is None:
+        # No session to ask (AppTest formats widget options outside the script run): Streamlit
+        # would answer with nothing and log three warnings per string asked.
+        return DEFAULT
+    run = id(ctx.cursors)  # a new dict at the start of every run
     memo = getattr(ctx, "_mayor_lang", None)
     if memo is not None and memo[0] == run:
         return memo[1]
@@ -37,8 +41,7 @@ def current() -> str:
     if lang not in LANGUAGES:
         lang = DEFAULT
     st.session_state["lang"] = lang
-    if ctx is not None:
-        ctx._mayor_lang = (run, lang)
+    ctx._mayor_lang = (run, lang)
     return lang
 
 
