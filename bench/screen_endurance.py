@@ -15,6 +15,7 @@ import argparse
 import contextlib
 import os
 import shutil
+import signal
 import statistics
 import sys
 import tempfile
@@ -65,6 +66,9 @@ def main(argv: list[str] | None = None) -> int:
         "(0: no watcher, the data stands still)",
     )
     args = parser.parse_args(argv)
+    # Stopped with SIGTERM (a timeout, a CI job cancelled): unwind, so the `finally` below stops the
+    # watcher and the server and removes the run's folder, as after Ctrl-C.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     from playwright.sync_api import sync_playwright
 
@@ -87,7 +91,8 @@ def main(argv: list[str] | None = None) -> int:
 
         env = dict(os.environ, MAYOR_REPLAY_STEP_S=str(args.replay_step))
         watcher = subprocess.Popen(
-            [sys.executable, "-m", "loaders", "watch", "--replay"],
+            # Even if this process is killed outright, the watcher sees its parent gone and stops.
+            [sys.executable, "-m", "loaders", "watch", "--replay", "--exit-with-parent", str(os.getpid())],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=open(root / "watch.log", "wb"),  # noqa: SIM115 - closed with the process
