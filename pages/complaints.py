@@ -127,14 +127,13 @@ else:
 
     with right:
         st.subheader(t("complaints.top_title"))
-        in_url = top_in_url
         # Without a choice in the link: the first chosen district, else the one with most complaints.
         busiest = by_district["sig_cd"].iloc[0] if by_district is not None else codes[0]
-        default_top = in_url if in_url in codes else (filters.districts[0] if filters.districts else busiest)
+        default_top = top_in_url if top_in_url in codes else (filters.districts[0] if filters.districts else busiest)
         top_district = st.selectbox(
             t("complaints.top_district"), codes, index=codes.index(default_top), format_func=names.get, key="c_top"
         )
-        if top_district != in_url:
+        if top_district != top_in_url:
             st.query_params["top"] = top_district
         top = frame.query_or_warn("complaints_top_categories", district=top_district, **without_districts)
         if top is not None and top.empty:

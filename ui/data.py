@@ -14,19 +14,26 @@ import streamlit as st
 import queries
 import settings
 
+CACHED_RESULTS = 512  # query results kept by each cache (the least recently read leave first)
+
 
 # One frame per query result for every session, handed out as a shallow copy: pandas' copy-on-write
 # (always on since pandas 3) copies a column the moment a caller writes to it, so no caller can
 # change what another session reads. st.cache_data would pickle and unpickle the frame on every
 # read instead, a cost paid by each of a page's queries on each run of each session.
-@st.cache_resource(ttl=settings.get().cache_ttl_s, show_spinner=False, max_entries=512)
+@st.cache_resource(ttl=settings.get().cache_ttl_s, show_spinner=False, max_entries=CACHED_RESULTS)
 def _cached(name: str, params: tuple, signature_key: str) -> pd.DataFrame:
     return queries.run(name, **dict(params))
 
 
 def query(name: str, **params) -> pd.DataFrame:
     """Rows of `queries/<name>.sql`; raises queries.QueryError with a short message."""
-    return _cached(name, tuple(sorted(params.items())), repr(queries.signature())).copy(deep=False)
+    return _cached(name, _frozen(params), repr(queries.signature())).copy(deep=False)
+
+
+def _frozen(params: dict) -> tuple:
+    """A query's parameters as one cache-key argument."""
+    return tuple(sorted(params.items()))
 
 
 QueryError = queries.QueryError
@@ -48,7 +55,6 @@ def _fill(name: str, params: tuple, signature_key: str) -> None:
 # the cache costs nothing worse than the page reading it itself.
 _started: OrderedDict[str, None] = OrderedDict()
 _started_lock = threading.Lock()
-STARTED_KEPT = 512
 
 
 def prefetch(*calls: tuple[str, dict]) -> None:
@@ -56,13 +62,13 @@ def prefetch(*calls: tuple[str, dict]) -> None:
     `query(name, **params)` finds its rows cached or being read."""
     signature_key = repr(queries.signature())
     for name, params in calls:
-        args = (name, tuple(sorted(params.items())), signature_key)
+        args = (name, _frozen(params), signature_key)
         key = repr(args)  # parameters are dates, text and lists of text: their repr is the value
         with _started_lock:
             fresh = key not in _started
             _started[key] = None
             _started.move_to_end(key)
-            while len(_started) > STARTED_KEPT:
+            while len(_started) > CACHED_RESULTS:
                 _started.popitem(last=False)
         if fresh:
             _ahead.submit(_fill, *args)
@@ -85,7 +91,7 @@ def _selection_key(sel) -> tuple:
     )
 
 
-@st.cache_data(ttl=settings.get().cache_ttl_s, show_spinner=False, max_entries=512)
+@st.cache_data(ttl=settings.get().cache_ttl_s, show_spinner=False, max_entries=CACHED_RESULTS)
 def _explore_cached(fn: str, key: tuple, args: tuple, signature_key: str):
     from queries import explore
 
