@@ -83,6 +83,22 @@ def set_filters(at, sel: dict) -> None:
     at.multiselect(key="c_ch").set_value(sel["channels"])
 
 
+def filter_changes(at, sels: list[dict], warmup: int) -> tuple[list[float], list[float]]:
+    """Each selection set in the widgets and the page rerun: (wall ms, CPU ms) of each rerun after
+    the first `warmup`. CPU is this process's: the script runs in a thread of it."""
+    times, cpu = [], []
+    for i, sel in enumerate(sels):
+        set_filters(at, sel)
+        t, c = time.perf_counter(), time.process_time()
+        at.run()
+        elapsed, used = (time.perf_counter() - t) * 1000, (time.process_time() - c) * 1000
+        assert not at.exception, at.exception
+        if i >= warmup:
+            times.append(elapsed)
+            cpu.append(used)
+    return times, cpu
+
+
 def child_page(reruns: int) -> dict:
     """Runs in its own process: query latencies, then page reruns under AppTest."""
     from streamlit.testing.v1 import AppTest
@@ -106,16 +122,7 @@ def child_page(reruns: int) -> dict:
         latencies[name] = statistics.median(times[3:])
     at = AppTest.from_file(str(PROJECT / "pages" / "complaints.py"), default_timeout=120)
     at.run()
-    times, cpu = [], []
-    for i, sel in enumerate(selections(reruns + 3)[::-1]):
-        set_filters(at, sel)
-        t, c = time.perf_counter(), time.process_time()  # the script runs in a thread of this process
-        at.run()
-        elapsed, used = (time.perf_counter() - t) * 1000, (time.process_time() - c) * 1000
-        assert not at.exception, at.exception
-        if i >= 3:
-            times.append(elapsed)
-            cpu.append(used)
+    times, cpu = filter_changes(at, selections(reruns + 3)[::-1], warmup=3)
     # The same filter changes again: every query is now answered from the page's cache, so what is
     # left is the page's own work (figures, tables, widgets) and Streamlit's and AppTest's: the
     # floor under which no query work can bring the rerun.
@@ -344,15 +351,7 @@ def child_naive(reruns: int) -> dict:
     queries.run = run  # ui/data.py calls queries.run: the page reads through the naive answers
     at = AppTest.from_file(str(PROJECT / "pages" / "complaints.py"), default_timeout=300)
     at.run()
-    times, cpu = [], []
-    for i, sel in enumerate(selections(reruns + 2)[::-1]):
-        set_filters(at, sel)
-        t, c = time.perf_counter(), time.process_time()
-        at.run()
-        assert not at.exception, at.exception
-        if i >= 2:
-            times.append((time.perf_counter() - t) * 1000)
-            cpu.append((time.process_time() - c) * 1000)
+    times, cpu = filter_changes(at, selections(reruns + 2)[::-1], warmup=2)
     queries.run = real_run
 
     figures_only = []
