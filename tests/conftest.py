@@ -88,6 +88,19 @@ def sample_source(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
+def fresh_caches():
+    """What pages cached, forgotten before and after the test (tests/caches.py). Streamlit's caches
+    outlive an AppTest run, and two copies of the sample share a warehouse signature (the caches'
+    key): without this, one test would see another's rows. Modules of page tests ask for it with
+    `pytestmark = pytest.mark.usefixtures("fresh_caches")`."""
+    from tests.caches import clear_page_caches
+
+    clear_page_caches()
+    yield
+    clear_page_caches()
+
+
+@pytest.fixture
 def sample_data_dir(sample_source, isolated_env) -> Path:
     """This test's data directory, holding a copy of the small sample warehouse."""
     shutil.copytree(sample_source, isolated_env, dirs_exist_ok=True)

@@ -23,11 +23,7 @@ APP = "app.py"
 AB = KO["airbikes"]
 
 
-@pytest.fixture(autouse=True)
-def fresh_caches():
-    clear_page_caches()
-    yield
-    clear_page_caches()
+pytestmark = pytest.mark.usefixtures("fresh_caches")  # conftest.py
 
 
 def run(path: str = PAGE, **query_params: str) -> AppTest:

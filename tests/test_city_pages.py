@@ -15,7 +15,6 @@ from streamlit.testing.v1 import AppTest
 
 import queries
 from tests import city_fixture as cf
-from tests.caches import clear_page_caches
 from tests.test_city_queries import crafted
 from ui import alerts, city_maps, frame
 from ui import data as ui_data
@@ -35,11 +34,7 @@ KO = locale("ko")
 EN = locale("en")
 
 
-@pytest.fixture(autouse=True)
-def fresh_caches():
-    clear_page_caches()
-    yield
-    clear_page_caches()
+pytestmark = pytest.mark.usefixtures("fresh_caches")  # conftest.py
 
 
 def run(path: str, **query_params: str) -> AppTest:

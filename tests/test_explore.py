@@ -18,7 +18,6 @@ from streamlit.testing.v1 import AppTest
 import queries
 from queries import QueryError, gate
 from queries import explore as ex
-from tests.caches import clear_page_caches
 from ui import export
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -41,12 +40,7 @@ def dictionary() -> dict:
         return tomllib.load(f)
 
 
-@pytest.fixture(autouse=True)
-def fresh_caches():
-    """st.cache_data outlives an AppTest run and two copies of the sample share a signature."""
-    clear_page_caches()
-    yield
-    clear_page_caches()
+pytestmark = pytest.mark.usefixtures("fresh_caches")  # conftest.py
 
 
 @pytest.fixture(autouse=True)

@@ -331,11 +331,7 @@ def check_data_page(feed: str, expect: dict, record: dict) -> None:
 # --- the corpus ---------------------------------------------------------------------------------
 
 
-@pytest.fixture(autouse=True)
-def fresh_caches():
-    clear_page_caches()
-    yield
-    clear_page_caches()
+pytestmark = pytest.mark.usefixtures("fresh_caches")  # conftest.py
 
 
 def corpus_params():

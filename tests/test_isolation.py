@@ -15,7 +15,6 @@ from streamlit.testing.v1 import AppTest
 import datadir
 from loaders import store
 from queries import warehouse
-from tests.caches import clear_page_caches
 from tests.conftest import PROJECT
 from ui import navigation
 
@@ -23,11 +22,7 @@ FEEDS = ["prices", "proposals", "reference", "census", "forums", "panel", "panel
 FEEDS += ["citydata", "traffic", "hotspots", "traffic_history"]
 
 
-@pytest.fixture(autouse=True)
-def fresh_caches():
-    clear_page_caches()
-    yield
-    clear_page_caches()
+pytestmark = pytest.mark.usefixtures("fresh_caches")  # conftest.py
 
 
 def run_every_page() -> dict[str, AppTest]:

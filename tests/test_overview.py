@@ -20,11 +20,7 @@ from ui.status import feed_state
 NOW = pd.Timestamp("2026-11-22 12:00")
 
 
-@pytest.fixture(autouse=True)
-def fresh_caches():
-    clear_page_caches()
-    yield
-    clear_page_caches()
+pytestmark = pytest.mark.usefixtures("fresh_caches")  # conftest.py
 
 
 def row(**kw) -> dict:

@@ -15,7 +15,6 @@ from streamlit.testing.v1 import AppTest
 
 import queries
 from loaders import store
-from tests.caches import clear_page_caches
 from tests.charts_check import assert_spec_is_plotlys_own
 from ui import data as ui_data
 from ui import navigation
@@ -37,13 +36,7 @@ KO = locale("ko")
 EN = locale("en")
 
 
-@pytest.fixture(autouse=True)
-def fresh_caches():
-    """st.cache_data outlives an AppTest run, and the cache key (the warehouse signature) is the
-    same for two copies of the sample: without this, one test would see another's rows."""
-    clear_page_caches()
-    yield
-    clear_page_caches()
+pytestmark = pytest.mark.usefixtures("fresh_caches")  # conftest.py
 
 
 def app_test(path: str, **query_params: str) -> AppTest:

@@ -26,7 +26,6 @@ import queries
 from loaders import census, panel, participation_sample
 from loaders.__main__ import main as loaders_main
 from queries import gate
-from tests.caches import clear_page_caches
 from tests.conftest import run_module
 from ui import participation
 
@@ -52,11 +51,7 @@ def locale(lang: str) -> dict:
 KO, EN = locale("ko"), locale("en")
 
 
-@pytest.fixture(autouse=True)
-def fresh_caches():
-    clear_page_caches()
-    yield
-    clear_page_caches()
+pytestmark = pytest.mark.usefixtures("fresh_caches")  # conftest.py
 
 
 def run_page(path: str, **query_params: str) -> AppTest:
