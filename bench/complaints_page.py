@@ -11,8 +11,8 @@
    again, every query answered from the cache: the floor that no query work can go under.
 4. The naive page as the baseline: the same page under AppTest, with every complaint in a pandas
    DataFrame and its seven complaints queries answered from it per filter change, without rollups
-   (a selection's rows picked once and shared by the panels, as a careful pandas page would); its
-   time, its process's peak memory, the answers' time without the page, and a check that the
+   (a selection's rows picked once and shared by the panels, as a careful pandas page would), over
+   the same filter changes as the page; its time, its process's peak memory, the answers' time without the page, and a check that the
    answers equal the named queries' (quantiles aside: the queries read them from bins).
 
 Each of 3 and 4 runs in its own process, so their peak memory is their own. Prints figures and
@@ -83,6 +83,15 @@ def set_filters(at, sel: dict) -> None:
     at.multiselect(key="c_ch").set_value(sel["channels"])
 
 
+WARMUP = 3
+
+
+def measured_changes(reruns: int) -> list[dict]:
+    """The filter changes both pages are timed over, the same for each so that their medians
+    compare: `WARMUP` changes first, then `reruns` measured ones."""
+    return selections(reruns + WARMUP)[::-1]
+
+
 def filter_changes(at, sels: list[dict], warmup: int) -> tuple[list[float], list[float]]:
     """Each selection set in the widgets and the page rerun: (wall ms, CPU ms) of each rerun after
     the first `warmup`. CPU is this process's: the script runs in a thread of it."""
@@ -122,16 +131,11 @@ def child_page(reruns: int) -> dict:
         latencies[name] = statistics.median(times[3:])
     at = AppTest.from_file(str(PROJECT / "pages" / "complaints.py"), default_timeout=120)
     at.run()
-    times, cpu = filter_changes(at, selections(reruns + 3)[::-1], warmup=3)
+    times, cpu = filter_changes(at, measured_changes(reruns), warmup=WARMUP)
     # The same filter changes again: every query is now answered from the page's cache, so what is
     # left is the page's own work (figures, tables, widgets) and Streamlit's and AppTest's: the
     # floor under which no query work can bring the rerun.
-    floor = []
-    for sel in selections(reruns + 3)[::-1][3:]:
-        set_filters(at, sel)
-        t = time.perf_counter()
-        at.run()
-        floor.append((time.perf_counter() - t) * 1000)
+    floor, _ = filter_changes(at, measured_changes(reruns)[WARMUP:], warmup=0)
     return {
         "latencies_ms": latencies,
         "rerun_ms": times,
@@ -351,11 +355,11 @@ def child_naive(reruns: int) -> dict:
     queries.run = run  # ui/data.py calls queries.run: the page reads through the naive answers
     at = AppTest.from_file(str(PROJECT / "pages" / "complaints.py"), default_timeout=300)
     at.run()
-    times, cpu = filter_changes(at, selections(reruns + 2)[::-1], warmup=2)
+    times, cpu = filter_changes(at, measured_changes(reruns), warmup=WARMUP)
     queries.run = real_run
 
     figures_only = []
-    for sel in selections(reruns + 2)[2:]:
+    for sel in measured_changes(reruns)[WARMUP:]:
         t = time.perf_counter()
         for name, params in page_calls(sel).items():
             naive[name](dict(params))
@@ -421,7 +425,9 @@ def main() -> None:
         return
     data_dir = Path(args.data_dir) if args.data_dir else build(args.rows)
     page = run_child("page", data_dir, args.reruns)
-    naive = run_child("naive", data_dir, max(3, args.reruns // 3))
+    # The same filter changes as the page: a change's cost for pandas depends on its range and
+    # filters (0.3–2 s at 16 M rows), so medians over different changes would not compare.
+    naive = run_child("naive", data_dir, args.reruns)
     print(f"\ncomplaints page at {naive['rows']:,} rows ({os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.1f})")
     print("query latency for a filter change (median):")
     for name, ms in page["latencies_ms"].items():
