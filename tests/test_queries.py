@@ -125,3 +125,53 @@ def test_reader_sees_a_new_version_without_restart(sample_data_dir):
     )
     assert queries.run("data_provenance").iloc[0]["datasets"] == before + 1
     assert queries.run("district_boundaries")["sig_cd"].tolist() == ["11110"]
+
+
+def test_a_named_query_is_parsed_once_and_each_run_binds_its_own_values(sample_data_dir, monkeypatch):
+    parsed = []
+    real = queries._parser
+
+    class CountingParser:
+        def cursor(self):
+            cursor = real().cursor()
+
+            class Counting:
+                def extract_statements(self, sql):
+                    parsed.append(sql)
+                    return cursor.extract_statements(sql)
+
+            return Counting()
+
+    queries._statement.cache_clear()
+    monkeypatch.setattr(queries, "_parser", lambda: CountingParser())
+    try:
+        gangnam = queries.run("complaints_top_categories", **_top_params("11680"))
+        jongno = queries.run("complaints_top_categories", **_top_params("11110"))
+    finally:
+        queries._statement.cache_clear()
+    assert parsed == [queries.sql_text("complaints_top_categories")]
+    assert gangnam["complaints"].sum() != jongno["complaints"].sum()
+    direct = queries.execute(queries.sql_text("complaints_top_categories"), _top_params("11110"))
+    pd.testing.assert_frame_equal(jongno, direct)
+
+
+def test_one_parsed_query_serves_many_threads_at_once(sample_data_dir):
+    from concurrent.futures import ThreadPoolExecutor
+
+    codes = queries.run("districts")["sig_cd"].tolist()
+    alone = {code: queries.run("complaints_top_categories", **_top_params(code)) for code in codes}
+    with ThreadPoolExecutor(8) as pool:
+        together = list(pool.map(lambda c: queries.run("complaints_top_categories", **_top_params(c)), codes * 4))
+    for code, frame in zip(codes * 4, together, strict=True):
+        pd.testing.assert_frame_equal(frame, alone[code])
+    assert len({int(f["complaints"].sum()) for f in alone.values()}) > 1
+
+
+def _top_params(district: str) -> dict:
+    return {
+        "district": district,
+        "date_from": PARAMS["date_from"],
+        "date_to": PARAMS["date_to"],
+        "categories": [],
+        "channels": [],
+    }
