@@ -10,23 +10,20 @@ WITH months AS (
         AND (len($channels) = 0 OR list_contains($channels, channel))
     GROUP BY ALL
 ),
--- Edge days: [date_from, m_from) and [m_to, date_to], only the columns used (the ids would cost most of the query).
+-- Edge days: [date_from, m_from) and [m_to, date_to], only the columns used (the ids would cost most
+-- of the query), each resolved complaint with the bin the import stored for it.
 edge_rows AS (
-    SELECT received_at, resolved_at, status, district_code, category, channel FROM complaints
-    WHERE received_at >= $date_from::DATE AND received_at < least((CASE WHEN day($date_from::DATE) = 1 THEN $date_from::DATE ELSE (date_trunc('month', $date_from::DATE) + INTERVAL 1 MONTH)::DATE END), $date_to::DATE + INTERVAL 1 DAY)
+    SELECT resolution_bin, district_code, category, channel FROM complaints
+    WHERE resolution_bin IS NOT NULL AND received_at >= $date_from::DATE AND received_at < least((CASE WHEN day($date_from::DATE) = 1 THEN $date_from::DATE ELSE (date_trunc('month', $date_from::DATE) + INTERVAL 1 MONTH)::DATE END), $date_to::DATE + INTERVAL 1 DAY)
     UNION ALL
-    SELECT received_at, resolved_at, status, district_code, category, channel FROM complaints
-    WHERE received_at >= greatest(date_trunc('month', $date_to::DATE + INTERVAL 1 DAY)::DATE, $date_from::DATE) AND received_at < $date_to::DATE + INTERVAL 1 DAY
+    SELECT resolution_bin, district_code, category, channel FROM complaints
+    WHERE resolution_bin IS NOT NULL AND received_at >= greatest(date_trunc('month', $date_to::DATE + INTERVAL 1 DAY)::DATE, $date_from::DATE) AND received_at < $date_to::DATE + INTERVAL 1 DAY
         AND date_trunc('month', $date_to::DATE + INTERVAL 1 DAY)::DATE > (CASE WHEN day($date_from::DATE) = 1 THEN $date_from::DATE ELSE (date_trunc('month', $date_from::DATE) + INTERVAL 1 MONTH)::DATE END)
 ),
 edges AS (
-    -- The same bins as the loader's rollup (loaders/complaints.py, bin_sql; a test keeps them equal).
-    SELECT category::VARCHAR AS category,
-        CASE WHEN hours < 0.5 THEN 0 ELSE least(61, 1 + floor(ln(hours / 0.5) / ln(1.15))::INTEGER) END AS bin,
-        count(*) AS n
-    FROM (SELECT *, (epoch(resolved_at) - epoch(received_at)) / 3600.0 AS hours FROM edge_rows)
-    WHERE status = 'resolved' AND resolved_at IS NOT NULL
-        AND (len($districts) = 0 OR list_contains($districts, district_code))
+    SELECT category::VARCHAR AS category, resolution_bin AS bin, count(*) AS n
+    FROM edge_rows
+    WHERE (len($districts) = 0 OR list_contains($districts, district_code))
         AND (len($categories) = 0 OR list_contains($categories, category))
         AND (len($channels) = 0 OR list_contains($channels, channel))
     GROUP BY ALL

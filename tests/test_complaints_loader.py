@@ -255,6 +255,54 @@ def test_reimporting_a_file_changes_nothing_and_a_newer_export_updates_by_id(iso
     assert rows.loc["2026-002", "resolved_at"] == pd.Timestamp("2026-11-03 08:00:00")
 
 
+def test_each_resolved_complaint_is_stored_with_its_resolution_bin(isolated_env, tmp_path):
+    assert load(write_csv(tmp_path / "c.csv", GOOD)).outcome == "ok"
+    rows = published(isolated_env).set_index("complaint_id")
+    # 2 hours: bin 1 + floor(ln(4) / ln(1.15)) = 10, from 0.5 × 1.15^9 = 1.76 h; 153 hours: bin 41.
+    assert complaints.bin_bounds_h(10)[0] <= 2 < complaints.bin_bounds_h(10)[1]
+    assert rows["resolution_bin"].to_dict() == pytest.approx(
+        {"2026-001": 10, "2026-002": None, "2026-003": None, "2026-004": 41, "2026-005": None}, nan_ok=True
+    )
+    assert complaints.bin_bounds_h(41)[0] <= 6 * 24 + 9 < complaints.bin_bounds_h(41)[1]
+    # A complaint resolved by a newer export gets its bin; one kept from the serving version keeps its own.
+    update = [
+        [
+            "2026-002",
+            "2026-11-02 10:00:00",
+            "강남구",
+            "환경·청소",
+            "소음",
+            "응답소",
+            "처리완료",
+            "2026-11-02 10:20:00",
+            "",
+            "",
+        ]
+    ]
+    assert load(write_csv(tmp_path / "next.csv", update)).outcome == "ok"
+    rows = published(isolated_env).set_index("complaint_id")
+    assert rows.loc["2026-002", "resolution_bin"] == 0 and rows.loc["2026-001", "resolution_bin"] == 10
+
+
+def test_a_version_published_without_resolution_bins_gets_them_at_the_next_import(isolated_env, tmp_path):
+    assert load(write_csv(tmp_path / "c.csv", GOOD)).outcome == "ok"
+    pointer = datadir.read_pointer(isolated_env, "complaints")
+    path = datadir.feed_dir(isolated_env, "complaints") / pointer["file"]
+    con = duckdb.connect(str(path))
+    con.execute("ALTER TABLE complaints DROP COLUMN resolution_bin")
+    con.close()
+    new = [
+        ["2026-006", "2026-11-06 08:00:00", "송파구", "교통", "버스", "120", "처리완료", "2026-11-06 08:10:00", "", ""]
+    ]
+    record = load(write_csv(tmp_path / "next.csv", new))
+    assert record.outcome == "ok" and record.extra["kept_from_serving"] == 5
+    bins = published(isolated_env).set_index("complaint_id")["resolution_bin"]
+    assert bins.to_dict() == pytest.approx(
+        {"2026-001": 10, "2026-002": None, "2026-003": None, "2026-004": 41, "2026-005": None, "2026-006": 0},
+        nan_ok=True,
+    )
+
+
 def test_an_export_out_of_order_is_stored_in_order_of_receipt(isolated_env, tmp_path):
     record = load(write_csv(tmp_path / "shuffled.csv", [GOOD[i] for i in (4, 1, 3, 0, 2)]))
     assert record.outcome == "ok" and record.extra["sorted"] is True

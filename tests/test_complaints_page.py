@@ -156,9 +156,10 @@ def test_resolution_quantiles_are_within_the_bin_accuracy(complaints_dir, compla
         assert got.loc[category, "p90_hours"] == pytest.approx(np.quantile(h, 0.9), rel=0.08), category
 
 
-def test_the_edge_bins_are_the_loaders_bins():
+def test_the_placement_in_bins_is_the_loaders_bins():
+    # The query places a quantile inside a bin with the loader's base, ratio and last bin.
     sql = queries.sql_text("complaints_resolution")
-    assert "least(61, 1 + floor(ln(hours / 0.5) / ln(1.15))::INTEGER)" in sql
+    assert "0.5 * pow(1.15, bin - 1 + f)" in sql and "WHEN bin = 61 THEN 0.5 * pow(1.15, 60)" in sql
     assert complaints.RESOLUTION_BINS == 62
     assert (complaints.RESOLUTION_BIN_BASE_H, complaints.RESOLUTION_BIN_RATIO) == (0.5, 1.15)
 
