@@ -253,6 +253,9 @@ def test_reimporting_a_file_changes_nothing_and_a_newer_export_updates_by_id(iso
     assert len(rows) == 6
     assert str(rows.loc["2026-002", "status"]) == "resolved"
     assert rows.loc["2026-002", "resolved_at"] == pd.Timestamp("2026-11-03 08:00:00")
+    # Resolved by the newer export after 22 hours: its bin is computed (1 + floor(ln(44) / ln(1.15)));
+    # a row kept from the serving version keeps its own.
+    assert (rows.loc["2026-002", "resolution_bin"], rows.loc["2026-001", "resolution_bin"]) == (28, 10)
 
 
 def test_each_resolved_complaint_is_stored_with_its_resolution_bin(isolated_env, tmp_path):
@@ -264,24 +267,6 @@ def test_each_resolved_complaint_is_stored_with_its_resolution_bin(isolated_env,
         {"2026-001": 10, "2026-002": None, "2026-003": None, "2026-004": 41, "2026-005": None}, nan_ok=True
     )
     assert complaints.bin_bounds_h(41)[0] <= 6 * 24 + 9 < complaints.bin_bounds_h(41)[1]
-    # A complaint resolved by a newer export gets its bin; one kept from the serving version keeps its own.
-    update = [
-        [
-            "2026-002",
-            "2026-11-02 10:00:00",
-            "강남구",
-            "환경·청소",
-            "소음",
-            "응답소",
-            "처리완료",
-            "2026-11-02 10:20:00",
-            "",
-            "",
-        ]
-    ]
-    assert load(write_csv(tmp_path / "next.csv", update)).outcome == "ok"
-    rows = published(isolated_env).set_index("complaint_id")
-    assert rows.loc["2026-002", "resolution_bin"] == 0 and rows.loc["2026-001", "resolution_bin"] == 10
 
 
 def test_a_version_published_without_resolution_bins_gets_them_at_the_next_import(isolated_env, tmp_path):
