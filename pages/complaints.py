@@ -182,7 +182,7 @@ with left:
 with right:
     st.subheader(t("complaints.resolution_title"))
     resolution = frame.query_or_warn("complaints_resolution", **params)
-    if resolution is not None and resolution.dropna(subset=["median_hours"]).empty:
+    if resolution is not None and not resolution["median_hours"].notna().any():
         st.info(t("complaints.empty_resolution"))
     elif resolution is not None:
         st.plotly_chart(cv.resolution_figure(resolution), width="stretch", config={"displayModeBar": False})

@@ -388,7 +388,7 @@ def test_a_rerun_with_the_same_filters_sends_nothing_to_the_pool(complaints_dir,
     at = run_page({"from": "2026-08-20", "to": "2026-11-19", "top": "11440"})
     assert not at.exception
     submitted = []
-    monkeypatch.setattr(ui_data._ahead, "submit", lambda fn, *args: submitted.append(args[0]))
+    monkeypatch.setattr(ui_data._ahead, "submit", lambda fn, key, name, params: submitted.append(name))
     at.run()
     assert not at.exception and submitted == []
     at.multiselect(key="c_ch").set_value(["web"]).run()

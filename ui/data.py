@@ -21,19 +21,23 @@ CACHED_RESULTS = 512  # query results kept by each cache (the least recently rea
 # (always on since pandas 3) copies a column the moment a caller writes to it, so no caller can
 # change what another session reads. st.cache_data would pickle and unpickle the frame on every
 # read instead, a cost paid by each of a page's queries on each run of each session.
+# Streamlit hashes only `key`, the arguments' repr (parameters are dates, numbers, text and lists of
+# text: their repr is their value); hashing the arguments themselves walked every tuple, list and
+# date of them, 0.2 ms a query and 2 ms a rerun of the complaints page.
 @st.cache_resource(ttl=settings.get().cache_ttl_s, show_spinner=False, max_entries=CACHED_RESULTS)
-def _cached(name: str, params: tuple, signature_key: str) -> pd.DataFrame:
-    return queries.run(name, **dict(params))
+def _cached(key: str, _name: str, _params: tuple) -> pd.DataFrame:
+    return queries.run(_name, **dict(_params))
 
 
 def query(name: str, **params) -> pd.DataFrame:
     """Rows of `queries/<name>.sql`; raises queries.QueryError with a short message."""
-    return _cached(name, _frozen(params), repr(queries.signature())).copy(deep=False)
+    return _cached(*_args(name, params)).copy(deep=False)
 
 
-def _frozen(params: dict) -> tuple:
-    """A query's parameters as one cache-key argument."""
-    return tuple(sorted(params.items()))
+def _args(name: str, params: dict) -> tuple[str, str, tuple]:
+    """(cache key, name, parameters) of a query under the published version now served."""
+    frozen = tuple(sorted(params.items()))
+    return repr((name, frozen, queries.signature())), name, frozen
 
 
 QueryError = queries.QueryError
@@ -44,15 +48,15 @@ QueryError = queries.QueryError
 _ahead = ThreadPoolExecutor(max_workers=4, thread_name_prefix="query-ahead")
 
 
-def _fill(name: str, params: tuple, signature_key: str) -> None:
+def _fill(key: str, name: str, params: tuple) -> None:
     # A failure is not cached: the page's own call runs the query again and shows the error.
     with contextlib.suppress(QueryError):
-        _cached(name, params, signature_key)
+        _cached(key, name, params)
 
 
-# What was started ahead lately, by (name, params, signature): a page rerun with the same filters
-# (the common case: many screens on one view) sends nothing to the pool. A key that has since left
-# the cache costs nothing worse than the page reading it itself.
+# What was started ahead lately, by cache key: a page rerun with the same filters (the common case:
+# many screens on one view) sends nothing to the pool. A key that has since left the cache costs
+# nothing worse than the page reading it itself.
 _started: OrderedDict[str, None] = OrderedDict()
 _started_lock = threading.Lock()
 
@@ -60,14 +64,12 @@ _started_lock = threading.Lock()
 def prefetch(*calls: tuple[str, dict]) -> None:
     """Start the page's queries `(name, params)` now, in the background, so that each later
     `query(name, **params)` finds its rows cached or being read."""
-    signature_key = repr(queries.signature())
     for name, params in calls:
-        args = (name, _frozen(params), signature_key)
-        key = repr(args)  # parameters are dates, text and lists of text: their repr is the value
+        args = _args(name, params)
         with _started_lock:
-            fresh = key not in _started
-            _started[key] = None
-            _started.move_to_end(key)
+            fresh = args[0] not in _started
+            _started[args[0]] = None
+            _started.move_to_end(args[0])
             while len(_started) > CACHED_RESULTS:
                 _started.popitem(last=False)
         if fresh:
