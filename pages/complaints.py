@@ -2,12 +2,11 @@
 
 from datetime import timedelta
 
-import pandas as pd
 import streamlit as st
 
 from ui import complaints as cv
 from ui import data, frame, maps
-from ui.i18n import current, t
+from ui.i18n import t
 
 st.title(t("complaints.title"))
 st.caption(t("complaints.intro"))
@@ -109,14 +108,7 @@ else:
         by_district = frame.query_or_warn("complaints_by_district", **params)
         boundaries = frame.query_or_warn("district_boundaries")
         if by_district is not None:
-            view = by_district.assign(
-                name=cv.district_name(by_district).str.removesuffix("-gu")
-                if current() == "en"
-                else by_district["name_ko"],
-                value_label=by_district["complaints"].map(lambda v: f"{int(v):,}"),
-            )
-            shaded = view["complaints"].where(view["selected"] & (view["complaints"] > 0))
-            view = view.join(cv.blues(shaded))
+            view = cv.district_view(by_district)
             if boundaries is not None and len(boundaries) == len(view):
                 st.pydeck_chart(maps.district_choropleth(view, boundaries, "{name}\n{value_label}"), height=380)
             else:
@@ -140,7 +132,7 @@ else:
             st.info(t("complaints.empty_selection"))
         elif top is not None:
             st.dataframe(
-                pd.DataFrame(
+                cv.table(
                     {
                         t("complaints.col_category"): cv.labelled(top["category"], cv.category_label),
                         t("complaints.col_complaints"): top["complaints"],
@@ -196,11 +188,11 @@ if latest is not None and latest.empty:
     st.info(t("complaints.empty_selection"))
 elif latest is not None:
     st.dataframe(
-        pd.DataFrame(
+        cv.table(
             {
                 t("complaints.col_id"): latest["complaint_id"],
                 t("complaints.col_received"): latest["received_at"],
-                t("complaints.col_district"): latest["district_code"].map(names).fillna(latest["district_code"]),
+                t("complaints.col_district"): [names.get(c, c) for c in latest["district_code"].tolist()],
                 t("complaints.col_category"): cv.labelled(latest["category"], cv.category_label),
                 t("complaints.col_subcategory"): latest["subcategory"],
                 t("complaints.col_channel"): cv.labelled(latest["channel"], cv.channel_label),

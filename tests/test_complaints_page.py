@@ -219,6 +219,27 @@ def test_the_page_shows_the_figures_of_its_filters(complaints_dir, complaints_so
     assert latest["처리완료일시"].isna().any() and at.dataframe[-1].proto.placeholder == "—"
 
 
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_the_map_shades_the_chosen_districts_by_their_counts(complaints_dir, monkeypatch, lang):
+    from ui import complaints as cv
+    from ui import maps
+
+    monkeypatch.setattr("ui.complaints.current", lambda: lang)
+    rows = queries.run("complaints_by_district", **{**FILTERS[1], "categories": [], "channels": []})
+    view = cv.district_view(rows).set_index("sig_cd")
+    chosen = view[view["selected"]]
+    assert sorted(chosen.index) == sorted(FILTERS[1]["districts"]) and (chosen["complaints"] > 0).all()
+    busiest = chosen["complaints"].idxmax()
+    assert view.loc[busiest, ["r", "g", "b"]].tolist() == list(cv._BLUES[2])  # the largest: deepest blue
+    assert view.loc[~view["selected"], ["r", "g", "b"]].isna().all().all()  # not chosen: no colour
+    gangnam = view.loc["11680"]
+    assert gangnam["name"] == ("강남구" if lang == "ko" else "Gangnam")
+    assert view["value_label"].tolist() == [f"{n:,}" for n in rows["complaints"].tolist()]
+    tiles = maps.district_tile_grid(view.reset_index(), "no data").spec["data"][0]
+    shown = {t for line in tiles["text"] for t in line if t}
+    assert f"{gangnam['name']}<br>{gangnam['value_label']}" in shown and len(shown) == 25
+
+
 def test_a_link_reproduces_the_filters_and_changes_go_into_the_link(complaints_dir, complaints_source):
     at = run_page({"from": "2026-01-07", "to": "2026-06-13", "gu": ["11680", "11710"], "ch": "call", "cat": "교통"})
     assert not at.exception
@@ -306,9 +327,7 @@ def test_every_figure_is_sent_as_plotly_itself_would_send_it(complaints_dir, lan
         assert_spec_is_plotlys_own(cv.heat_figure(queries.run("complaints_heatmap", **params)))
         assert_spec_is_plotlys_own(cv.resolution_figure(queries.run("complaints_resolution", **params)))
         by_district = queries.run("complaints_by_district", **params)
-        view = by_district.assign(name=by_district["name_ko"], value_label=by_district["complaints"].astype(str))
-        view = view.join(cv.blues(view["complaints"].where(view["selected"])))
-        assert_spec_is_plotlys_own(maps.district_tile_grid(view, "no data"))
+        assert_spec_is_plotlys_own(maps.district_tile_grid(cv.district_view(by_district), "no data"))
 
 
 def test_the_heat_maps_hours_are_labels_not_numbers(complaints_dir):

