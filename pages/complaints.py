@@ -70,14 +70,15 @@ trend_params = {"period": cv.period(filters), **params}
 # few days instead of the whole range), and over the whole range only when those days hold too few.
 recent_from = max(filters.date_from, filters.date_to - timedelta(days=cv.LATEST_LOOKBACK_DAYS - 1))
 latest_params = {"limit": cv.LATEST_ROWS, **params, "date_from": recent_from}
-# Every query of the filters starts now, side by side; the panels below pick up their rows. The top
-# categories wait for the district of the link, if any: otherwise it is known after the map's query.
+# Every query of the filters starts now, side by side, the map's first (it is drawn first); the panels
+# below pick up their rows. The top categories wait for the district of the link, if any: otherwise
+# it is known after the map's query.
 top_in_url = st.query_params.get("top")
 data.prefetch(
+    ("complaints_by_district", params),
     ("complaints_resolution", params),
     ("complaints_heatmap", params),
     ("complaints_latest", latest_params),
-    ("complaints_by_district", params),
     ("complaints_category_trend", trend_params),
     *([("complaints_top_categories", {"district": top_in_url, **without_districts})] if top_in_url in codes else []),
 )
