@@ -71,6 +71,7 @@ def build(data_dir: Path, memory_limit: str = "1GB", threads: int | None = None)
     published = datadir.published_feeds(data_dir)
     # Two feeds publishing one table name (a stray import, a feed renamed) must not break every
     # page: the feed the dictionary assigns the table to wins, otherwise the first one.
+    tables = dictionary()["tables"]
     owner = {t: f for f, spec in dictionary()["feeds"].items() for t in spec.get("tables", [])}
     present: set[str] = set()
     for feed, pointer in published.items():
@@ -81,7 +82,8 @@ def build(data_dir: Path, memory_limit: str = "1GB", threads: int | None = None)
             if table in present and owner.get(table) != feed:
                 log.warning("%s also publishes %s; serving the table from another feed", feed, table)
                 continue
-            con.execute(f"CREATE OR REPLACE VIEW {_quote(table)} AS SELECT * FROM {alias}.main.{_quote(table)}")
+            added = _computed_missing(con, f"feed_{feed}", table, tables.get(table, {}).get("computed", {}))
+            con.execute(f"CREATE OR REPLACE VIEW {_quote(table)} AS SELECT *{added} FROM {alias}.main.{_quote(table)}")
             present.add(table)
     for table in dictionary()["tables"]:
         if table not in present and table not in ("datasets", "load_runs", "quarantine", "threshold_rules"):
@@ -109,6 +111,21 @@ def build(data_dir: Path, memory_limit: str = "1GB", threads: int | None = None)
     con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")
     return con
+
+
+def _computed_missing(con, database: str, table: str, computed: dict[str, str]) -> str:
+    """`, <expression> AS <column>` for each computed column (data/dictionary.toml) that a version
+    published before the column existed lacks: it is served computed as it is read until the next
+    import stores it."""
+    if not computed:
+        return ""
+    have = {
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE database_name = ? AND table_name = ?", [database, table]
+        ).fetchall()
+    }
+    return "".join(f", {expression} AS {_quote(c)}" for c, expression in computed.items() if c not in have)
 
 
 def _load_runs(con, data_dir: Path) -> None:

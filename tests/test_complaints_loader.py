@@ -288,6 +288,32 @@ def test_a_version_published_without_resolution_bins_gets_them_at_the_next_impor
     )
 
 
+def test_a_version_published_without_resolution_bins_is_served_with_them_computed(isolated_env, tmp_path):
+    """Until the next import stores the column, the warehouse computes it as the version is read
+    (data/dictionary.toml, `computed`): the resolution panel gives the same answer."""
+    from queries import warehouse
+
+    assert load(complaints_sample.write(tmp_path / "s.parquet", 3000, date(2026, 11, 19))).outcome == "ok"
+    params = {
+        "date_from": date(2026, 9, 10),
+        "date_to": date(2026, 11, 12),
+        "districts": [],
+        "categories": [],
+        "channels": [],
+    }
+    sql = (Path(__file__).parents[1] / "queries" / "complaints_resolution.sql").read_text("utf-8")
+    stored = warehouse.build(isolated_env).execute(sql, params).df()
+    pointer = datadir.read_pointer(isolated_env, "complaints")
+    con = duckdb.connect(str(datadir.feed_dir(isolated_env, "complaints") / pointer["file"]))
+    con.execute("ALTER TABLE complaints DROP COLUMN resolution_bin")
+    con.close()
+    served = warehouse.build(isolated_env)
+    assert "resolution_bin" in served.execute("SELECT * FROM complaints LIMIT 0").df().columns
+    computed = served.execute(sql, params).df()
+    assert len(stored) >= 5 and stored["resolved"].sum() > 100
+    pd.testing.assert_frame_equal(computed, stored)
+
+
 def test_an_export_out_of_order_is_stored_in_order_of_receipt(isolated_env, tmp_path):
     record = load(write_csv(tmp_path / "shuffled.csv", [GOOD[i] for i in (4, 1, 3, 0, 2)]))
     assert record.outcome == "ok" and record.extra["sorted"] is True
