@@ -240,6 +240,36 @@ def test_the_map_shades_the_chosen_districts_by_their_counts(complaints_dir, mon
     assert f"{gangnam['name']}<br>{gangnam['value_label']}" in shown and len(shown) == 25
 
 
+def test_every_tile_is_drawn_in_its_own_colour(complaints_dir):
+    """25 districts, 25 shades: a tile given its neighbour's colour would show."""
+    from ui import complaints as cv
+    from ui import maps
+
+    rows = queries.run("complaints_by_district", **FILTERS[0])
+    rows = rows.assign(complaints=range(1000, 1000 * (len(rows) + 1), 1000), selected=True)
+    view = cv.district_view(rows)
+    tiles = maps.district_tile_grid(view, "no data").spec["data"][0]
+    own = {
+        n: f"rgb({int(r)}, {int(g)}, {int(b)})" for n, r, g, b in view[["name", "r", "g", "b"]].itertuples(index=False)
+    }
+    assert len(set(own.values())) == 25
+    for (i, j), z in np.ndenumerate(tiles["z"]):
+        if not np.isnan(z):
+            name = tiles["text"][i][j].split("<br>")[0]
+            assert _plotly_colour(tiles["colorscale"], tiles["zmin"], tiles["zmax"], z) == own[name], name
+
+
+def _plotly_colour(scale: list, zmin: float, zmax: float, z: float) -> str | None:
+    """As plotly.js colours a heatmap cell: the scale's stops become z values (stop × range + zmin, in
+    floating point) and the cell takes the stretch that d3's bisect finds; None between two colours."""
+    import bisect
+
+    domain = [zmin + stop * (zmax - zmin) for stop, _ in scale]
+    i = min(max(bisect.bisect_right(domain, z) - 1, 0), len(domain) - 2)
+    low, high = scale[i][1], scale[i + 1][1]
+    return low if low == high else None
+
+
 def test_a_link_reproduces_the_filters_and_changes_go_into_the_link(complaints_dir, complaints_source):
     at = run_page({"from": "2026-01-07", "to": "2026-06-13", "gu": ["11680", "11710"], "ch": "call", "cat": "교통"})
     assert not at.exception

@@ -134,8 +134,11 @@ def district_tile_grid(values: pd.DataFrame, no_data_label: str) -> FigureSpec:
     rgb = colours.to_numpy(dtype=float, na_value=0).round().astype(int)
     rgb[missing.to_numpy()] = NO_DATA_RGB
     n = len(values)
+    # Each tile's z is the middle of its own stretch of the colour scale: on a boundary, plotly.js
+    # read the scale's stops back as 0.56 × 25 = 14.000000000000002 and gave tile 14 its neighbour's
+    # colour (a chosen district drawn grey).
     z = np.full((rows, cols), np.nan)
-    z[r, c] = np.arange(n)
+    z[r, c] = np.arange(n) + 0.5
     text = np.full((rows, cols), "", dtype=object)
     text[r, c] = [
         f"{name}<br>{no_data_label if pd.isna(label) or not label else label}"
