@@ -144,6 +144,7 @@ else:
                 hide_index=True,
                 width="stretch",
                 column_config={
+                    t("complaints.col_complaints"): st.column_config.NumberColumn(format="localized"),
                     t("complaints.col_share"): st.column_config.NumberColumn(format="%.1f%%"),
                     t("complaints.col_city_share"): st.column_config.NumberColumn(format="%.1f%%"),
                 },
