@@ -28,7 +28,6 @@ import math
 import re
 import resource
 import time
-import tomllib
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
@@ -39,11 +38,11 @@ import pandas as pd
 import pyarrow as pa
 
 import datadir
-import settings
 from loaders import complaints_sample, reference, runner, store, textfile
 from loaders.envelope import Outcome
 from loaders.runner import RunContext, Transformed
 from loaders.seoul_api import FetchError, FetchResult
+from queries import warehouse
 
 FEED = "complaints"
 SAMPLE_VERSION = 1
@@ -611,13 +610,13 @@ def _quarantine(con, staged: StagedFile) -> pd.DataFrame:
 # --- publishing: merge with the serving version, then the rollups ------------------------------
 
 _COLUMNS = ", ".join(COMPLAINTS)
+_STORED_COLUMNS = ", ".join(STORED)
 
 
-def _resolution_bin_sql() -> str:
-    # Declared in the data dictionary, which the warehouse also reads to serve the column from a
-    # version published before it existed; the rollups' test checks it against bin_sql() below.
-    with open(settings.PROJECT_DIR / "data" / "dictionary.toml", "rb") as f:
-        return tomllib.load(f)["tables"]["complaints"]["computed"]["resolution_bin"]
+def _computed() -> dict[str, str]:
+    # Declared in the data dictionary, which the warehouse also reads to serve the columns from a
+    # version published before they existed; the rollups' test checks the bin against bin_sql().
+    return warehouse.dictionary()["tables"]["complaints"]["computed"]
 
 
 def _serving(ctx: RunContext) -> Path | None:
@@ -636,18 +635,16 @@ def _merge(con, dims: dict[str, Dimension], merging: bool) -> dict:
     con.execute(f"CREATE TABLE out.complaints ({declared})")
     kept = 0
     if merging:
-        # A version published before the column existed has it computed on the way.
-        has_bin = con.execute(
-            "SELECT count(*) FROM duckdb_columns() WHERE database_name = 'serving' AND table_name = 'complaints' "
-            "AND column_name = 'resolution_bin'"
-        ).fetchone()[0]
-        resolution_bin = "resolution_bin" if has_bin else _resolution_bin_sql()
+        # Read as the warehouse serves it: a version published before a computed column existed has
+        # it computed on the way.
+        added = warehouse.computed_missing(con, "serving", "complaints", _computed())
         con.execute(
-            f"INSERT INTO out.complaints SELECT {_COLUMNS}, {resolution_bin} FROM serving.main.complaints "
+            f"INSERT INTO out.complaints SELECT {_STORED_COLUMNS} FROM (SELECT *{added} FROM serving.main.complaints) "
             "ANTI JOIN (SELECT complaint_id FROM good) USING (complaint_id)"
         )
         kept = con.execute("SELECT count(*) FROM out.complaints").fetchone()[0]
-    con.execute(f"INSERT INTO out.complaints SELECT {_COLUMNS}, {_resolution_bin_sql()} FROM good")
+    computed = "".join(f", {expression} AS {column}" for column, expression in _computed().items())
+    con.execute(f"INSERT INTO out.complaints SELECT {_COLUMNS}{computed} FROM good")
     # Receipt order keeps the zone maps tight (the latest records and the days at the edges of a
     # date range read only their own row groups); rows already in order are not sorted again.
     unordered = con.execute(

@@ -82,7 +82,7 @@ def build(data_dir: Path, memory_limit: str = "1GB", threads: int | None = None)
             if table in present and owner.get(table) != feed:
                 log.warning("%s also publishes %s; serving the table from another feed", feed, table)
                 continue
-            added = _computed_missing(con, f"feed_{feed}", table, tables.get(table, {}).get("computed", {}))
+            added = computed_missing(con, f"feed_{feed}", table, tables.get(table, {}).get("computed", {}))
             con.execute(f"CREATE OR REPLACE VIEW {_quote(table)} AS SELECT *{added} FROM {alias}.main.{_quote(table)}")
             present.add(table)
     for table in dictionary()["tables"]:
@@ -113,7 +113,7 @@ def build(data_dir: Path, memory_limit: str = "1GB", threads: int | None = None)
     return con
 
 
-def _computed_missing(con, database: str, table: str, computed: dict[str, str]) -> str:
+def computed_missing(con, database: str, table: str, computed: dict[str, str]) -> str:
     """`, <expression> AS <column>` for each computed column (data/dictionary.toml) that a version
     published before the column existed lacks: it is served computed as it is read until the next
     import stores it."""
