@@ -291,6 +291,11 @@ def dictionary_markdown() -> str:
         out += [f"#### `{table}` — {spec['grain']}", "", "| column | type | meaning |", "|---|---|---|"]
         out += [f"| `{c}` | {ty} | {m} |" for c, (ty, m) in spec["columns"].items()]
         out.append("")
+        for column, expression in spec.get("computed", {}).items():
+            out += [
+                f"`{column}` is computed by the import (and on reading a version without it) as `{expression}`.",
+                "",
+            ]
     return "\n".join(out).rstrip()
 
 
