@@ -117,11 +117,6 @@ COMPLAINTS = {
     "lat": "DOUBLE",
     "lon": "DOUBLE",
 }
-# Computed by the import and stored with each complaint: the resolution-time bin of a resolved
-# complaint, which the resolution rollup counts and its query reads for the days at the edges of a
-# date range (computing it there from both timestamps cost that query a fifth of its CPU).
-DERIVED = {"resolution_bin": "TINYINT"}
-STORED = COMPLAINTS | DERIVED
 # Unique ids defeat DuckDB's default string compression (dictionary + FSST): choosing and applying
 # it cost 6.5 CPU-s per 16 M ids, zstd 3.1 CPU-s for a file 24% larger (98 MB against 79 MB of ids).
 COMPRESSION = {"complaint_id": " USING COMPRESSION zstd"}
@@ -610,13 +605,17 @@ def _quarantine(con, staged: StagedFile) -> pd.DataFrame:
 # --- publishing: merge with the serving version, then the rollups ------------------------------
 
 _COLUMNS = ", ".join(COMPLAINTS)
-_STORED_COLUMNS = ", ".join(STORED)
 
 
-def _computed() -> dict[str, str]:
-    # Declared in the data dictionary, which the warehouse also reads to serve the columns from a
-    # version published before they existed; the rollups' test checks the bin against bin_sql().
-    return warehouse.dictionary()["tables"]["complaints"]["computed"]
+def _computed() -> dict[str, tuple[str, str]]:
+    """column -> (type, expression) of each column the import computes and stores after the
+    export's own: the resolution-time bin of a resolved complaint, which the resolution rollup counts
+    and its query reads for the days at the edges of a range (computing it there from both
+    timestamps cost that query a fifth of its CPU). Declared in the data dictionary, which the
+    warehouse also reads to serve them from a version published before they existed; the rollups'
+    test checks the bin against bin_sql()."""
+    spec = warehouse.dictionary()["tables"]["complaints"]
+    return {column: (spec["columns"][column][0], expression) for column, expression in spec["computed"].items()}
 
 
 def _serving(ctx: RunContext) -> Path | None:
@@ -631,20 +630,23 @@ def _merge(con, dims: dict[str, Dimension], merging: bool) -> dict:
     """out.complaints = the serving complaints whose id this file does not bring, then this file's
     rows, in order of receipt."""
     enums = {("district_code" if f == "district" else f): d.enum for f, d in dims.items()}
-    declared = ", ".join(f"{c} {enums.get(c, t)}{COMPRESSION.get(c, '')}" for c, t in STORED.items())
+    computed = _computed()
+    stored = COMPLAINTS | {column: sql_type for column, (sql_type, _) in computed.items()}
+    declared = ", ".join(f"{c} {enums.get(c, t)}{COMPRESSION.get(c, '')}" for c, t in stored.items())
     con.execute(f"CREATE TABLE out.complaints ({declared})")
+    expressions = {column: expression for column, (_, expression) in computed.items()}
     kept = 0
     if merging:
         # Read as the warehouse serves it: a version published before a computed column existed has
         # it computed on the way.
-        added = warehouse.computed_missing(con, "serving", "complaints", _computed())
+        added = warehouse.computed_missing(con, "serving", "complaints", expressions)
         con.execute(
-            f"INSERT INTO out.complaints SELECT {_STORED_COLUMNS} FROM (SELECT *{added} FROM serving.main.complaints) "
+            f"INSERT INTO out.complaints SELECT {', '.join(stored)} FROM (SELECT *{added} FROM serving.main.complaints) "
             "ANTI JOIN (SELECT complaint_id FROM good) USING (complaint_id)"
         )
         kept = con.execute("SELECT count(*) FROM out.complaints").fetchone()[0]
-    computed = "".join(f", {expression} AS {column}" for column, expression in _computed().items())
-    con.execute(f"INSERT INTO out.complaints SELECT {_COLUMNS}{computed} FROM good")
+    computing = "".join(f", {expression} AS {column}" for column, expression in expressions.items())
+    con.execute(f"INSERT INTO out.complaints SELECT {_COLUMNS}{computing} FROM good")
     # Receipt order keeps the zone maps tight (the latest records and the days at the edges of a
     # date range read only their own row groups); rows already in order are not sorted again.
     unordered = con.execute(
