@@ -9,17 +9,12 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from ui import airbikes, frame, maps
-from ui.i18n import current, t
+from ui.i18n import t
 
 ALL = "all"
 
 st.title(t("airbikes.title"))
 st.caption(t("airbikes.intro"))
-
-
-def short_names(rows: pd.DataFrame) -> pd.Series:
-    # Tiles and bars are small: "Dongdaemun" rather than "Dongdaemun-gu".
-    return rows["name_en"].str.removesuffix("-gu") if current() == "en" else rows["name_ko"]
 
 
 def ugm3(value) -> str:
@@ -33,7 +28,7 @@ def cadence(feed: str):
 
 def air_map(rows: pd.DataFrame) -> None:
     view = pd.concat([rows, airbikes.grade_rgb(rows["grade"])], axis=1).assign(
-        name=short_names(rows),
+        name=maps.short_names(rows),
         value_label=[
             "" if pd.isna(pm25) else f"{airbikes.grade_label(g)} {pm25:.0f}"
             for g, pm25 in zip(rows["grade"], rows["pm25"], strict=True)
@@ -60,7 +55,7 @@ def air_ranking(rows: pd.DataFrame) -> None:
     fig = go.Figure(
         go.Bar(
             x=measured["pm25"],
-            y=short_names(measured),
+            y=maps.short_names(measured),
             orientation="h",
             marker_color=[airbikes.grade_hex(g) for g in measured["grade"]],
             customdata=list(zip(measured["pm10"], measured["grade"].map(airbikes.grade_label), strict=True)),
@@ -104,13 +99,13 @@ def air_panel() -> None:
         air_ranking(rows)
     missing = rows[rows["pm25"].isna()]
     if not missing.empty:
-        st.caption(t("airbikes.no_reading_list", names=", ".join(short_names(missing))))
+        st.caption(t("airbikes.no_reading_list", names=", ".join(maps.short_names(missing))))
     grade_legend()
 
 
 def district_choice(by_district: pd.DataFrame) -> str:
     with_stations = by_district[by_district["stations"] > 0]
-    names = dict(zip(with_stations["sig_cd"], short_names(with_stations), strict=True))
+    names = dict(zip(with_stations["sig_cd"], maps.short_names(with_stations), strict=True))
     options = [ALL, *names]
     wanted = st.query_params.get("gu")
     # The district lives in the URL so a link reproduces the view.
@@ -134,7 +129,7 @@ def bike_table(by_district: pd.DataFrame) -> None:
     st.dataframe(
         pd.DataFrame(
             {
-                t("airbikes.col_district"): short_names(shown),
+                t("airbikes.col_district"): maps.short_names(shown),
                 t("airbikes.col_stations"): shown["stations"],
                 t("airbikes.col_racks"): shown["racks"],
                 t("airbikes.col_bikes"): shown["bikes"],

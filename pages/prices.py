@@ -71,8 +71,7 @@ with right:
     if districts is not None:
         city_median = districts["median_krw"].median()
         view = districts.assign(
-            # Tiles are small: "Dongdaemun" rather than "Dongdaemun-gu".
-            name=districts["name_en"].str.removesuffix("-gu") if current() == "en" else districts["name_ko"],
+            name=maps.short_names(districts),
             ratio=districts["median_krw"] / city_median,
             value_label=districts["median_krw"].map(lambda v: "" if pd.isna(v) else frame.krw(v)),
         )

@@ -224,7 +224,7 @@ def test_the_map_shades_the_chosen_districts_by_their_counts(complaints_dir, mon
     from ui import complaints as cv
     from ui import maps
 
-    monkeypatch.setattr("ui.complaints.current", lambda: lang)
+    monkeypatch.setattr("ui.maps.current", lambda: lang)
     rows = queries.run("complaints_by_district", **{**FILTERS[1], "categories": [], "channels": []})
     view = cv.district_view(rows).set_index("sig_cd")
     chosen = view[view["selected"]]

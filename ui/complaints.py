@@ -12,6 +12,7 @@ import pyarrow as pa
 import streamlit as st
 from plotly.colors import get_colorscale
 
+from ui import maps
 from ui.charts import FigureSpec
 from ui.i18n import current, strings, t
 
@@ -153,9 +154,8 @@ def district_view(rows: pd.DataFrame) -> pd.DataFrame:
     counts = rows["complaints"].to_numpy(dtype=float)
     shaded = np.where(rows["selected"].to_numpy(dtype=bool) & (counts > 0), counts, np.nan)
     rgb = _blues(shaded)
-    names = district_name(rows).tolist()
     columns = {c: rows[c].to_numpy() for c in rows.columns}
-    columns["name"] = [n.removesuffix("-gu") for n in names] if current() == "en" else names
+    columns["name"] = maps.short_names(rows).to_numpy()
     columns["value_label"] = [f"{int(v):,}" for v in rows["complaints"].tolist()]
     columns |= {"r": rgb[:, 0], "g": rgb[:, 1], "b": rgb[:, 2]}
     return pd.DataFrame(columns, index=rows.index)

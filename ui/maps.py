@@ -13,6 +13,7 @@ import pydeck as pdk
 from pydeck.bindings.json_tools import default_serialize
 
 from ui.charts import FigureSpec
+from ui.i18n import current
 
 SEOUL_VIEW = pdk.ViewState(latitude=37.5585, longitude=126.9910, zoom=9.6, pitch=0)
 NO_DATA_RGB = (200, 200, 200)
@@ -87,6 +88,12 @@ def market_map(markets: pd.DataFrame, tooltip_text: str, boundaries: pd.DataFram
         tooltip={"text": tooltip_text},
         map_style=None,
     )
+
+
+def short_names(rows: pd.DataFrame) -> pd.Series:
+    """District names for tiles, tooltips and bars, which are small: "Dongdaemun" rather than
+    "Dongdaemun-gu" in English; Korean as it is."""
+    return rows["name_en"].str.removesuffix("-gu") if current() == "en" else rows["name_ko"]
 
 
 def _fill(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
