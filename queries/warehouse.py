@@ -71,8 +71,9 @@ def build(data_dir: Path, memory_limit: str = "1GB", threads: int | None = None)
     published = datadir.published_feeds(data_dir)
     # Two feeds publishing one table name (a stray import, a feed renamed) must not break every
     # page: the feed the dictionary assigns the table to wins, otherwise the first one.
-    tables = dictionary()["tables"]
-    owner = {t: f for f, spec in dictionary()["feeds"].items() for t in spec.get("tables", [])}
+    declared = dictionary()
+    tables = declared["tables"]
+    owner = {t: f for f, spec in declared["feeds"].items() for t in spec.get("tables", [])}
     present: set[str] = set()
     for feed, pointer in published.items():
         path = datadir.feed_dir(data_dir, feed) / pointer["file"]
@@ -85,7 +86,7 @@ def build(data_dir: Path, memory_limit: str = "1GB", threads: int | None = None)
             added = computed_missing(con, f"feed_{feed}", table, tables.get(table, {}).get("computed", {}))
             con.execute(f"CREATE OR REPLACE VIEW {_quote(table)} AS SELECT *{added} FROM {alias}.main.{_quote(table)}")
             present.add(table)
-    for table in dictionary()["tables"]:
+    for table in tables:
         if table not in present and table not in ("datasets", "load_runs", "quarantine", "threshold_rules"):
             con.execute(_empty_table_sql(table))
 
